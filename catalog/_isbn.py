@@ -37,8 +37,8 @@ def normalize_isbn(code: str, *, allow_addon: bool = False) -> str:
     compact = compact.upper()
     if len(compact) not in (10, 13):
         raise InvalidIsbn(code, f"an ISBN has 10 or 13 characters, not {len(compact)}")
-    body = compact[:-1] if len(compact) == 10 else compact
-    if not body.isdigit() or not (compact[-1].isdigit() or (len(compact) == 10 and compact[-1] == "X")):
+    body, check = compact[:-1], compact[-1]
+    if not body.isdigit() or not (check.isdigit() or (len(compact) == 10 and check == "X")):
         raise InvalidIsbn(code, "an ISBN has only digits (and X as the last of ten)")
     if len(compact) == 13 and not compact.startswith(("978", "979")):
         raise InvalidIsbn(code, "an ISBN-13 starts with 978 or 979")
