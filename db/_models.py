@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -268,6 +269,12 @@ class Loan(Base):
     renewals_used: Mapped[int] = mapped_column(SmallInteger, default=0)
     returned_at: Mapped[datetime | None]
     return_library_id: Mapped[str | None] = mapped_column(ForeignKey("libraries.id"))
+    # Notices already sent, so that scheduled work runs any number of times with one effect:
+    # the due date the due-soon notice announced, and how many overdue reminders went out.
+    due_soon_notice_for: Mapped[date | None] = mapped_column(Date)
+    overdue_reminders_sent: Mapped[int] = mapped_column(
+        SmallInteger, default=0, server_default=text("0")
+    )
 
     __table_args__ = (
         CheckConstraint("renewals_used >= 0", name="renewals_used_not_negative"),
@@ -323,6 +330,9 @@ class Hold(Base):
     pickup_deadline: Mapped[date | None] = mapped_column(Date)
     ended_at: Mapped[datetime | None]
     client_mutation_id: Mapped[str | None] = mapped_column(String(64))
+    pickup_reminder_sent: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
     __table_args__ = (
         UniqueConstraint("patron_id", "client_mutation_id"),
@@ -366,6 +376,8 @@ class Fee(Base):
     paid_cents: Mapped[int] = mapped_column(Integer, default=0)
     description: Mapped[str] = mapped_column(String(300))
     accrued_at: Mapped[datetime]
+    # How late the loan came back: blocks "until paid" refer to fees of loans this late.
+    days_late: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="amount_positive"),
