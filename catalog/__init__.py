@@ -12,6 +12,7 @@ from ._dataset import (
     parse_published,
     read_dataset,
 )
+from ._geo import distance_meters
 from ._isbn import InvalidIsbn, normalize_isbn
 from ._loader import LIBRARY_CHANGED, RECORD_CHANGED, LoadReport, SectionCounts, load_dataset
 from ._queries import list_libraries
@@ -29,6 +30,7 @@ __all__ = [
     "PatronEntry",
     "RecordEntry",
     "SectionCounts",
+    "distance_meters",
     "list_libraries",
     "load_dataset",
     "normalize_isbn",

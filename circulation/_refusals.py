@@ -43,8 +43,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "The chosen pickup library is not in the network. Choose another one.",
     ),
     "HOLD_NOT_CANCELLABLE": (
-        "Questa prenotazione è già conclusa ({status}) e non si può più modificare.",
-        "This hold has already ended ({status}) and can no longer be changed.",
+        "Questa prenotazione non si può modificare ora: {status_it}.",
+        "This hold cannot be changed now: {status_en}.",
     ),
     "RENEWAL_LIMIT_REACHED": (
         "Hai già rinnovato questo prestito {renewals} volte, il massimo consentito. Restituiscilo"
@@ -88,8 +88,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "By copyright law this item may be lent from {from_day}.",
     ),
     "ITEM_NOT_AVAILABLE": (
-        "Questa copia non è disponibile ora ({status}).",
-        "This copy is not available now ({status}).",
+        "Questa copia non è disponibile ora: {status_it}.",
+        "This copy is not available now: {status_en}.",
     ),
     "NOT_ON_LOAN": ("Questa copia non risulta in prestito.", "This copy is not on loan."),
     "INVALID_AMOUNT": (

@@ -49,6 +49,7 @@ class RenewalCheck:
     refusal: str | None
     renewable_from: date | None
     new_due_date: date | None
+    renewals_allowed: int
 
 
 def renewal_check(
@@ -63,19 +64,19 @@ def renewal_check(
 ) -> RenewalCheck:
     """Whether a loan may be renewed today; the refusal codes are the contract's."""
     if rule.renewals == 0:
-        return RenewalCheck("NOT_RENEWABLE", None, None)
+        return RenewalCheck("NOT_RENEWABLE", None, None, 0)
     if renewals_used >= rule.renewals:
-        return RenewalCheck("RENEWAL_LIMIT_REACHED", None, None)
+        return RenewalCheck("RENEWAL_LIMIT_REACHED", None, None, rule.renewals)
     if others_waiting and rule.hold_queue_blocks_renewal:
-        return RenewalCheck("RESERVED_BY_OTHERS", None, None)
+        return RenewalCheck("RESERVED_BY_OTHERS", None, None, rule.renewals)
     if rule.renew_days_after is not None and today > current_due + timedelta(
         days=rule.renew_days_after
     ):
-        return RenewalCheck("TOO_LATE", None, None)
+        return RenewalCheck("TOO_LATE", None, None, rule.renewals)
     if rule.renew_days_before is not None:
         opens = current_due - timedelta(days=rule.renew_days_before)
         if today < opens:
-            return RenewalCheck("TOO_EARLY", opens, None)
+            return RenewalCheck("TOO_EARLY", opens, None, rule.renewals)
     start = current_due if rule.renewal_from == "due_date" else today
     if rule.renewal_months is not None:
         renewed = start + relativedelta(months=rule.renewal_months)
@@ -83,7 +84,7 @@ def renewal_check(
         renewed = start + timedelta(days=rule.renewal_days or 0)
     # A renewal never brings the due date forward.
     renewed = max(_move_to_open_day(policy, renewed, calendar), current_due)
-    return RenewalCheck(None, None, renewed)
+    return RenewalCheck(None, None, renewed, rule.renewals)
 
 
 def days_late(due: date, day: date) -> int:

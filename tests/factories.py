@@ -139,12 +139,12 @@ async def add_item(
     return item
 
 
-_PIN_HASH = hash_pin("2468")
+PIN_HASH = hash_pin("2468")
 
 
 async def add_patron(session: AsyncSession, *, library: Library, card_number: str = "C1") -> Patron:
     patron = Patron(
-        card_number=card_number, pin_hash=_PIN_HASH, name="Patron", home_library_id=library.id
+        card_number=card_number, pin_hash=PIN_HASH, name="Patron", home_library_id=library.id
     )
     session.add(patron)
     await session.flush()

@@ -1,0 +1,506 @@
+"""Holds: the queue of a record, first come first served; copies set aside for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from catalog import distance_meters
+from db import (
+    ACTIVE_HOLD_STATUSES,
+    Hold,
+    HoldStatus,
+    Item,
+    ItemStatus,
+    Library,
+    Loan,
+    Patron,
+    Record,
+    transaction,
+)
+
+from ._events import HOLD_READY, ITEM_STATUS_CHANGED, emit
+from ._refusals import Refusal
+from ._rules import pickup_deadline
+from ._state import Circulation, Outcome, lock_item, lock_patron, lock_record
+
+__all__ = [
+    "GeoPoint",
+    "cancel_hold",
+    "change_hold_pickup",
+    "place_hold",
+    "release_copy",
+    "route_copy",
+    "serve_queue",
+    "suspend_hold",
+]
+
+_ENDED_STATUS = {
+    HoldStatus.EXPIRED: ("è scaduta", "it has expired"),
+    HoldStatus.CANCELLED: ("è stata annullata", "it was cancelled"),
+    HoldStatus.FULFILLED: ("è già stata ritirata", "it has been collected"),
+    HoldStatus.READY: ("è pronta per il ritiro", "it is ready for pickup"),
+    HoldStatus.IN_TRANSIT: ("la copia è in viaggio", "the copy is on its way"),
+}
+
+
+@dataclass(frozen=True)
+class GeoPoint:
+    lat: float
+    lon: float
+
+
+def _not_changeable(hold: Hold) -> Refusal:
+    status_it, status_en = _ENDED_STATUS[hold.status]
+    return Refusal("HOLD_NOT_CANCELLABLE", {"status_it": status_it, "status_en": status_en})
+
+
+def _item_changed(session: AsyncSession, item: Item, *, now: datetime) -> None:
+    emit(
+        session,
+        ITEM_STATUS_CHANGED,
+        {"itemId": item.id, "recordId": item.record_id, "status": item.status.value},
+        now=now,
+    )
+
+
+async def _set_aside(
+    circulation: Circulation,
+    session: AsyncSession,
+    hold: Hold,
+    item: Item,
+    *,
+    at_library: str,
+    now: datetime,
+) -> None:
+    """Give `item`, now at `at_library`, to `hold`: READY there, or IN_TRANSIT to its pickup."""
+    hold.item_id = item.id
+    if at_library == hold.pickup_library_id:
+        calendar = await circulation.calendar(session, hold.pickup_library_id)
+        hold.status = HoldStatus.READY
+        hold.ready_at = now
+        hold.pickup_deadline = pickup_deadline(
+            circulation.policy.holds, ready_on=circulation.today(), calendar=calendar
+        )
+        item.status = ItemStatus.ON_HOLD_SHELF
+        item.location_library_id = hold.pickup_library_id
+        emit(
+            session,
+            HOLD_READY,
+            {
+                "holdId": hold.id,
+                "patronId": hold.patron_id,
+                "recordId": hold.record_id,
+                "pickupLibraryId": hold.pickup_library_id,
+                "pickupDeadline": hold.pickup_deadline.isoformat(),
+            },
+            now=now,
+        )
+    else:
+        hold.status = HoldStatus.IN_TRANSIT
+        item.status = ItemStatus.IN_TRANSIT
+        item.location_library_id = None
+    item.available_from = None
+    _item_changed(session, item, now=now)
+
+
+async def _next_holds(
+    circulation: Circulation, session: AsyncSession, record_id: str
+) -> list[Hold]:
+    """The WAITING holds that may be served now, first come first served (paused ones skipped)."""
+    today = circulation.today()
+    return list(
+        await session.scalars(
+            select(Hold)
+            .where(
+                Hold.record_id == record_id,
+                Hold.status == HoldStatus.WAITING,
+                or_(Hold.suspended_until.is_(None), Hold.suspended_until < today),
+            )
+            .order_by(Hold.id)
+        )
+    )
+
+
+async def _nearest_copy(session: AsyncSession, copies: list[Item], pickup_library_id: str) -> Item:
+    """A copy at the pickup library, else the one nearest to it."""
+    for copy in copies:
+        if (copy.location_library_id or copy.library_id) == pickup_library_id:
+            return copy
+    pickup = await session.get(Library, pickup_library_id)
+    if pickup is None or pickup.lat is None or pickup.lon is None:
+        return copies[0]
+    libraries = {
+        library.id: library
+        for library in await session.scalars(
+            select(Library).where(Library.id.in_({copy.library_id for copy in copies}))
+        )
+    }
+
+    def distance(copy: Item) -> float:
+        library = libraries.get(copy.location_library_id or copy.library_id)
+        if library is None or library.lat is None or library.lon is None:
+            return float("inf")
+        assert pickup.lat is not None
+        assert pickup.lon is not None
+        return distance_meters(pickup.lat, pickup.lon, library.lat, library.lon)
+
+    return min(copies, key=distance)
+
+
+async def serve_queue(
+    circulation: Circulation, session: AsyncSession, record: Record, *, now: datetime
+) -> list[Hold]:
+    """Set the copies of `record` now on the shelf aside for the next holds in its queue."""
+    if circulation.embargoed_until(record) is not None:
+        return []
+    holds = await _next_holds(circulation, session, record.id)
+    if not holds:
+        return []
+    today = circulation.today()
+    candidates = await session.scalars(
+        select(Item)
+        .where(
+            Item.record_id == record.id,
+            or_(
+                Item.status == ItemStatus.AVAILABLE,
+                (Item.status == ItemStatus.IN_QUARANTINE) & (Item.available_from <= today),
+            ),
+        )
+        .order_by(Item.id)
+        .with_for_update()
+    )
+    copies = [copy for copy in candidates if circulation.not_loanable(copy, record) is None]
+    served: list[Hold] = []
+    for hold in holds:
+        if not copies:
+            break
+        copy = await _nearest_copy(session, copies, hold.pickup_library_id)
+        copies.remove(copy)
+        await _set_aside(
+            circulation,
+            session,
+            hold,
+            copy,
+            at_library=copy.location_library_id or copy.library_id,
+            now=now,
+        )
+        served.append(hold)
+    return served
+
+
+async def route_copy(
+    circulation: Circulation,
+    session: AsyncSession,
+    item: Item,
+    record: Record,
+    *,
+    at_library: str,
+    now: datetime,
+) -> Hold | None:
+    """A copy back on a desk at `at_library`: to the next hold, into quarantine, or on the
+    shelf. Returns the hold it was set aside for."""
+    quarantine = circulation.policy.quarantine_days
+    if quarantine:
+        item.status = ItemStatus.IN_QUARANTINE
+        item.location_library_id = item.library_id
+        item.available_from = date.fromordinal(circulation.today().toordinal() + quarantine)
+        _item_changed(session, item, now=now)
+        return None
+    if circulation.embargoed_until(record) is None:
+        holds = await _next_holds(circulation, session, record.id)
+        if holds and circulation.not_loanable(item, record) is None:
+            await _set_aside(circulation, session, holds[0], item, at_library=at_library, now=now)
+            return holds[0]
+    item.status = ItemStatus.AVAILABLE
+    # Copies returned elsewhere travel home with the courier; the model takes them as home.
+    item.location_library_id = item.library_id
+    item.available_from = None
+    _item_changed(session, item, now=now)
+    return None
+
+
+async def release_copy(
+    circulation: Circulation, session: AsyncSession, hold: Hold, *, now: datetime
+) -> None:
+    """The copy set aside for a hold that ended goes to the next hold or back on the shelf."""
+    if hold.item_id is None:
+        return
+    item = await session.get(Item, hold.item_id, with_for_update=True)
+    record = await session.get(Record, hold.record_id)
+    assert item is not None
+    assert record is not None
+    at_library = item.location_library_id or item.library_id
+    await session.flush()
+    await route_copy(circulation, session, item, record, at_library=at_library, now=now)
+
+
+async def _default_pickup(session: AsyncSession, patron: Patron, near: GeoPoint | None) -> str:
+    """The patron's preferred pickup library, else the nearest to `near`, else the home one."""
+    if patron.preferred_pickup_library_id is not None:
+        return patron.preferred_pickup_library_id
+    if near is not None:
+        libraries = await session.scalars(
+            select(Library).where(Library.lat.is_not(None), Library.lon.is_not(None))
+        )
+        nearest = min(
+            libraries,
+            key=lambda library: distance_meters(
+                near.lat, near.lon, library.lat or 0, library.lon or 0
+            ),
+            default=None,
+        )
+        if nearest is not None:
+            return nearest.id
+    return patron.home_library_id
+
+
+async def _refuse_hold(
+    circulation: Circulation,
+    session: AsyncSession,
+    patron: Patron,
+    record: Record,
+    pickup_library_id: str,
+) -> Refusal | None:
+    standing = await circulation.standing(session, patron)
+    if standing.blocked:
+        return standing.refusal()
+    if record.latest_issue and not circulation.policy.circulating.latest_issue_holdable:
+        return Refusal(
+            "NOT_HOLDABLE",
+            {
+                "reason_it": "è l'ultimo numero del periodico, da leggere in sede",
+                "reason_en": "it is the latest issue of the periodical, for reading in the library",
+            },
+        )
+    copies = await session.scalars(select(Item).where(Item.record_id == record.id))
+    if not any(
+        circulation.not_loanable(copy, record) is None and copy.status is not ItemStatus.LOST
+        for copy in copies
+    ):
+        return Refusal(
+            "NOT_HOLDABLE",
+            {
+                "reason_it": "la rete non ne ha copie che si prestano",
+                "reason_en": "the network has no copy that is lent",
+            },
+        )
+    if await session.get(Library, pickup_library_id) is None:
+        return Refusal("INVALID_PICKUP_LIBRARY")
+    active = Hold.status.in_(ACTIVE_HOLD_STATUSES)
+    if await session.scalar(
+        select(Hold.id).where(Hold.patron_id == patron.id, Hold.record_id == record.id, active)
+    ):
+        return Refusal("ALREADY_HOLDING")
+    if await session.scalar(
+        select(Loan.id)
+        .join(Item, Item.id == Loan.item_id)
+        .where(Loan.patron_id == patron.id, Loan.returned_at.is_(None), Item.record_id == record.id)
+    ):
+        return Refusal("ALREADY_ON_LOAN")
+    holds = await session.scalar(
+        select(func.count()).select_from(Hold).where(Hold.patron_id == patron.id, active)
+    )
+    limit = circulation.policy.limits.holds
+    if (holds or 0) >= limit:
+        return Refusal("HOLD_LIMIT_REACHED", {"limit": limit})
+    return None
+
+
+async def place_hold(
+    circulation: Circulation,
+    *,
+    patron_id: int,
+    record_id: str,
+    pickup_library_id: str | None = None,
+    near: GeoPoint | None = None,
+    client_mutation_id: str | None = None,
+) -> Outcome[Hold]:
+    """Join the record's queue; a copy on the shelf is set aside at once. Sent again with the
+    same `client_mutation_id`, returns the first result and creates nothing."""
+    try:
+        async with transaction(circulation.sessions) as session:
+            return await _place_hold(
+                circulation,
+                session,
+                patron_id=patron_id,
+                record_id=record_id,
+                pickup_library_id=pickup_library_id,
+                near=near,
+                client_mutation_id=client_mutation_id,
+            )
+    except IntegrityError:
+        # Only a concurrent twin with the same client mutation id gets here: answer as it did.
+        if client_mutation_id is None:
+            raise
+        async with circulation.sessions() as session:
+            hold = await session.scalar(
+                select(Hold).where(
+                    Hold.patron_id == patron_id, Hold.client_mutation_id == client_mutation_id
+                )
+            )
+        if hold is None:
+            raise
+        return Outcome(hold)
+
+
+async def _place_hold(
+    circulation: Circulation,
+    session: AsyncSession,
+    *,
+    patron_id: int,
+    record_id: str,
+    pickup_library_id: str | None,
+    near: GeoPoint | None,
+    client_mutation_id: str | None,
+) -> Outcome[Hold]:
+    patron = await lock_patron(session, patron_id)
+    if patron is None:
+        return Outcome(refusal=Refusal("NOT_FOUND"))
+    if client_mutation_id is not None:
+        earlier = await session.scalar(
+            select(Hold).where(
+                Hold.patron_id == patron.id, Hold.client_mutation_id == client_mutation_id
+            )
+        )
+        if earlier is not None:
+            return Outcome(earlier)
+    record = await lock_record(session, record_id)
+    if record is None:
+        return Outcome(refusal=Refusal("NOT_FOUND"))
+    pickup = pickup_library_id or await _default_pickup(session, patron, near)
+    refusal = await _refuse_hold(circulation, session, patron, record, pickup)
+    if refusal is not None:
+        return Outcome(refusal=refusal)
+    now = circulation.clock.now()
+    hold = Hold(
+        patron_id=patron.id,
+        record_id=record.id,
+        pickup_library_id=pickup,
+        status=HoldStatus.WAITING,
+        placed_at=now,
+        client_mutation_id=client_mutation_id,
+    )
+    session.add(hold)
+    await session.flush()
+    await serve_queue(circulation, session, record, now=now)
+    return Outcome(hold)
+
+
+async def _own_hold(session: AsyncSession, hold_id: int, patron_id: int | None) -> Hold | None:
+    """The hold, locked; someone else's is as good as missing (`patron_id` None: staff)."""
+    hold = await session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
+    if hold is None or (patron_id is not None and hold.patron_id != patron_id):
+        return None
+    return hold
+
+
+async def cancel_hold(
+    circulation: Circulation, *, hold_id: int, patron_id: int | None
+) -> Outcome[Hold]:
+    """Leave the queue; a copy set aside goes to the next patron."""
+    async with transaction(circulation.sessions) as session:
+        hold = await _own_hold(session, hold_id, patron_id)
+        if hold is None:
+            return Outcome(refusal=Refusal("NOT_FOUND"))
+        if hold.status not in ACTIVE_HOLD_STATUSES:
+            return Outcome(refusal=_not_changeable(hold))
+        await lock_record(session, hold.record_id)
+        now = circulation.clock.now()
+        hold.status = HoldStatus.CANCELLED
+        hold.ended_at = now
+        await session.flush()
+        await release_copy(circulation, session, hold, now=now)
+        return Outcome(hold)
+
+
+async def suspend_hold(
+    circulation: Circulation, *, hold_id: int, patron_id: int | None, until: date | None
+) -> Outcome[Hold]:
+    """Pause a WAITING hold to `until` (inclusive; it keeps its place), or resume it (None)."""
+    async with transaction(circulation.sessions) as session:
+        hold = await _own_hold(session, hold_id, patron_id)
+        if hold is None:
+            return Outcome(refusal=Refusal("NOT_FOUND"))
+        if hold.status is not HoldStatus.WAITING:
+            return Outcome(refusal=_not_changeable(hold))
+        today = circulation.today()
+        if until is not None and until < today:
+            return Outcome(
+                refusal=Refusal(
+                    "INVALID_TIME",
+                    {
+                        "detail_it": "La data di fine pausa è già passata.",
+                        "detail_en": "The end of the pause is already past.",
+                    },
+                )
+            )
+        record = await lock_record(session, hold.record_id)
+        assert record is not None
+        hold.suspended_until = until
+        await session.flush()
+        if until is None:
+            await serve_queue(circulation, session, record, now=circulation.clock.now())
+        return Outcome(hold)
+
+
+async def change_hold_pickup(
+    circulation: Circulation, *, hold_id: int, patron_id: int | None, library_id: str
+) -> Outcome[Hold]:
+    """Collect at another library; a copy already on a hold shelf travels there."""
+    async with transaction(circulation.sessions) as session:
+        hold = await _own_hold(session, hold_id, patron_id)
+        if hold is None:
+            return Outcome(refusal=Refusal("NOT_FOUND"))
+        if hold.status not in ACTIVE_HOLD_STATUSES:
+            return Outcome(refusal=_not_changeable(hold))
+        if await session.get(Library, library_id) is None:
+            return Outcome(refusal=Refusal("INVALID_PICKUP_LIBRARY"))
+        if hold.pickup_library_id == library_id:
+            return Outcome(hold)
+        hold.pickup_library_id = library_id
+        if hold.status is HoldStatus.READY and hold.item_id is not None:
+            item = await session.get(Item, hold.item_id, with_for_update=True)
+            assert item is not None
+            hold.status = HoldStatus.IN_TRANSIT
+            hold.ready_at = None
+            hold.pickup_deadline = None
+            item.status = ItemStatus.IN_TRANSIT
+            item.location_library_id = None
+            _item_changed(session, item, now=circulation.clock.now())
+        return Outcome(hold)
+
+
+async def receive_transit(
+    circulation: Circulation, *, barcode: str, library_id: str
+) -> Outcome[Hold]:
+    """A copy in transit arrived at its hold's pickup library: the hold is READY."""
+    async with transaction(circulation.sessions) as session:
+        item = await lock_item(session, barcode)
+        if item is None:
+            return Outcome(refusal=Refusal("NOT_FOUND"))
+        hold = await session.scalar(
+            select(Hold)
+            .where(Hold.item_id == item.id, Hold.status == HoldStatus.IN_TRANSIT)
+            .with_for_update()
+        )
+        if hold is None or item.status is not ItemStatus.IN_TRANSIT:
+            return Outcome(
+                refusal=Refusal(
+                    "ITEM_NOT_AVAILABLE",
+                    {
+                        "status_it": "non è in viaggio verso una prenotazione",
+                        "status_en": "it is not in transit to a hold",
+                    },
+                )
+            )
+        if hold.pickup_library_id != library_id:
+            return Outcome(refusal=Refusal("INVALID_PICKUP_LIBRARY"))
+        await _set_aside(
+            circulation, session, hold, item, at_library=library_id, now=circulation.clock.now()
+        )
+        return Outcome(hold)

@@ -1,0 +1,254 @@
+"""Scheduled work, driven by the clock: hold expiry and promotion, quarantine ends, due-soon
+and overdue notices, automatic blocks. Every step may run any number of times, by several
+workers at once, with one effect: rows are claimed under lock and marked in the same
+transaction as the events they cause."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db import (
+    Fee,
+    Hold,
+    HoldStatus,
+    Item,
+    ItemStatus,
+    Loan,
+    Patron,
+    StandingCode,
+    StandingSource,
+    transaction,
+)
+
+from ._events import (
+    DUE_SOON,
+    HOLD_EXPIRED,
+    HOLD_PICKUP_REMINDER,
+    ITEM_STATUS_CHANGED,
+    OVERDUE,
+    emit,
+)
+from ._holds import release_copy, serve_queue
+from ._patrons import sync_standing
+from ._rules import days_late
+from ._state import Circulation, lock_record
+
+__all__ = ["WorkReport", "run_scheduled_work"]
+
+
+@dataclass
+class WorkReport:
+    holds_expired: int = 0
+    pickup_reminders: int = 0
+    holds_served: int = 0
+    quarantines_ended: int = 0
+    due_soon_notices: int = 0
+    overdue_notices: int = 0
+    standings_checked: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return any(getattr(self, field.name) for field in fields(self))
+
+
+async def _expire_holds(
+    circulation: Circulation, session: AsyncSession, report: WorkReport
+) -> None:
+    now, today = circulation.clock.now(), circulation.today()
+    expired = await session.scalars(
+        select(Hold)
+        .where(Hold.status == HoldStatus.READY, Hold.pickup_deadline < today)
+        .order_by(Hold.id)
+        .with_for_update()
+    )
+    for hold in expired:
+        await lock_record(session, hold.record_id)
+        hold.status = HoldStatus.EXPIRED
+        hold.ended_at = now
+        emit(
+            session,
+            HOLD_EXPIRED,
+            {"holdId": hold.id, "patronId": hold.patron_id, "recordId": hold.record_id},
+            now=now,
+        )
+        await session.flush()
+        await release_copy(circulation, session, hold, now=now)
+        report.holds_expired += 1
+
+
+async def _pickup_reminders(
+    circulation: Circulation, session: AsyncSession, report: WorkReport
+) -> None:
+    now, today = circulation.clock.now(), circulation.today()
+    last_day = await session.scalars(
+        select(Hold)
+        .where(
+            Hold.status == HoldStatus.READY,
+            Hold.pickup_deadline == today,
+            Hold.pickup_reminder_sent.is_(False),
+        )
+        .with_for_update()
+    )
+    for hold in last_day:
+        hold.pickup_reminder_sent = True
+        emit(
+            session,
+            HOLD_PICKUP_REMINDER,
+            {
+                "holdId": hold.id,
+                "patronId": hold.patron_id,
+                "recordId": hold.record_id,
+                "pickupLibraryId": hold.pickup_library_id,
+                "pickupDeadline": today.isoformat(),
+            },
+            now=now,
+        )
+        report.pickup_reminders += 1
+
+
+async def _serve_queues(
+    circulation: Circulation, session: AsyncSession, report: WorkReport
+) -> None:
+    """Copies that became free by the clock (quarantine or embargo over, a paused hold
+    resumed) go to the queue; quarantined copies nobody waits for go back on the shelf."""
+    now, today = circulation.clock.now(), circulation.today()
+    quarantine_over = (Item.status == ItemStatus.IN_QUARANTINE) & (Item.available_from <= today)
+    free = quarantine_over | (Item.status == ItemStatus.AVAILABLE)
+    record_ids = set(
+        await session.scalars(
+            select(Hold.record_id)
+            .join(Item, Item.record_id == Hold.record_id)
+            .where(Hold.status == HoldStatus.WAITING, free)
+            .distinct()
+        )
+    )
+    for record_id in sorted(record_ids):
+        record = await lock_record(session, record_id)
+        if record is not None:
+            report.holds_served += len(await serve_queue(circulation, session, record, now=now))
+    for item in await session.scalars(select(Item).where(quarantine_over).with_for_update()):
+        item.status = ItemStatus.AVAILABLE
+        item.available_from = None
+        emit(
+            session,
+            ITEM_STATUS_CHANGED,
+            {"itemId": item.id, "recordId": item.record_id, "status": item.status.value},
+            now=now,
+        )
+        report.quarantines_ended += 1
+
+
+async def _due_soon(circulation: Circulation, session: AsyncSession, report: WorkReport) -> None:
+    """One notice per patron and day for all the loans coming due (a digest, not one per book)."""
+    now, today = circulation.clock.now(), circulation.today()
+    horizon = today + timedelta(days=circulation.policy.notices.due_soon_days)
+    loans = await session.scalars(
+        select(Loan)
+        .where(
+            Loan.returned_at.is_(None),
+            Loan.due_date >= today,
+            Loan.due_date <= horizon,
+            (Loan.due_soon_notice_for.is_(None)) | (Loan.due_soon_notice_for != Loan.due_date),
+        )
+        .order_by(Loan.patron_id, Loan.due_date, Loan.id)
+        .with_for_update()
+    )
+    by_patron: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for loan in loans:
+        loan.due_soon_notice_for = loan.due_date
+        by_patron[loan.patron_id].append({"loanId": loan.id, "dueDate": loan.due_date.isoformat()})
+    for patron_id, due in by_patron.items():
+        emit(session, DUE_SOON, {"patronId": patron_id, "loans": due}, now=now)
+        report.due_soon_notices += 1
+
+
+async def _overdue(circulation: Circulation, session: AsyncSession, report: WorkReport) -> None:
+    """The policy's reminders; after a pause in the work, one reminder catches up, not many."""
+    now, today = circulation.clock.now(), circulation.today()
+    schedule = circulation.policy.notices.overdue_schedule()
+    if not schedule:
+        return
+    loans = await session.scalars(
+        select(Loan)
+        .where(
+            Loan.returned_at.is_(None),
+            Loan.due_date <= today - timedelta(days=schedule[0]),
+            Loan.overdue_reminders_sent < len(schedule),
+        )
+        .order_by(Loan.patron_id, Loan.due_date, Loan.id)
+        .with_for_update()
+    )
+    by_patron: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for loan in loans:
+        late = days_late(loan.due_date, today)
+        reached = sum(1 for day in schedule if day <= late)
+        if reached <= loan.overdue_reminders_sent:
+            continue
+        loan.overdue_reminders_sent = reached
+        by_patron[loan.patron_id].append(
+            {
+                "loanId": loan.id,
+                "dueDate": loan.due_date.isoformat(),
+                "overdueDays": late,
+                "reminder": reached,
+            }
+        )
+    for patron_id, late_loans in by_patron.items():
+        emit(session, OVERDUE, {"patronId": patron_id, "loans": late_loans}, now=now)
+        report.overdue_notices += 1
+
+
+async def _standings(circulation: Circulation, session: AsyncSession, report: WorkReport) -> None:
+    """Blocks begin and end by the clock: check the patrons a block could concern."""
+    now, today = circulation.clock.now(), circulation.today()
+    thresholds = [
+        block.after_days_late
+        for block in circulation.policy.blocks
+        if block.kind in ("while_overdue", "revoke")
+    ]
+    candidates = set(
+        await session.scalars(
+            select(Patron.id).where(
+                Patron.standing != StandingCode.OK,
+                Patron.standing_source == StandingSource.AUTOMATIC,
+            )
+        )
+    )
+    if thresholds:
+        late_since = today - timedelta(days=min(thresholds))
+        candidates.update(
+            await session.scalars(
+                select(Loan.patron_id)
+                .where(Loan.returned_at.is_(None), Loan.due_date < late_since)
+                .distinct()
+            )
+        )
+        candidates.update(
+            await session.scalars(
+                select(Fee.patron_id)
+                .where(Fee.paid_cents < Fee.amount_cents, Fee.days_late > min(thresholds))
+                .distinct()
+            )
+        )
+    for patron_id in sorted(candidates):
+        patron = await session.scalar(
+            select(Patron).where(Patron.id == patron_id).with_for_update()
+        )
+        if patron is not None:
+            await sync_standing(circulation, session, patron, now=now)
+            report.standings_checked += 1
+
+
+async def run_scheduled_work(circulation: Circulation) -> WorkReport:
+    """Do the work due up to the clock's now; each step in a transaction of its own."""
+    report = WorkReport()
+    for step in (_expire_holds, _pickup_reminders, _serve_queues, _due_soon, _overdue, _standings):
+        async with transaction(circulation.sessions) as session:
+            await step(circulation, session, report)
+    return report
