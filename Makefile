@@ -17,8 +17,10 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	touch $@
 
 run: install
+	$(BIN)/tessera load demo/dataset.json
+	$(BIN)/python demo/activity.py
 	@$(BIN)/python demo/print_logins.py demo/dataset.json
-	TESSERA_GRAPHIQL=1 $(BIN)/tessera serve --host $(HOST) --port $(PORT) --dataset demo/dataset.json
+	TESSERA_GRAPHIQL=1 $(BIN)/tessera serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

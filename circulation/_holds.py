@@ -16,7 +16,6 @@ from db import (
     HoldStatus,
     Item,
     ItemStatus,
-    Library,
     Loan,
     Patron,
     Record,
@@ -126,60 +125,74 @@ async def _next_holds(
     )
 
 
-async def _nearest_copy(session: AsyncSession, copies: list[Item], pickup_library_id: str) -> Item:
+async def _nearest_copy(
+    circulation: Circulation, session: AsyncSession, copies: list[Item], pickup_library_id: str
+) -> Item:
     """A copy at the pickup library, else the one nearest to it."""
     for copy in copies:
         if (copy.location_library_id or copy.library_id) == pickup_library_id:
             return copy
-    pickup = await session.get(Library, pickup_library_id)
-    if pickup is None or pickup.lat is None or pickup.lon is None:
+    sites = await circulation.libraries(session)
+    pickup = sites.get(pickup_library_id)
+    if pickup is None or pickup.point is None:
         return copies[0]
-    libraries = {
-        library.id: library
-        for library in await session.scalars(
-            select(Library).where(Library.id.in_({copy.library_id for copy in copies}))
-        )
-    }
+    here = pickup.point
 
     def distance(copy: Item) -> float:
-        library = libraries.get(copy.location_library_id or copy.library_id)
-        if library is None or library.lat is None or library.lon is None:
+        site = sites.get(copy.location_library_id or copy.library_id)
+        if site is None or site.point is None:
             return float("inf")
-        assert pickup.lat is not None
-        assert pickup.lon is not None
-        return distance_meters(pickup.lat, pickup.lon, library.lat, library.lon)
+        return distance_meters(*here, *site.point)
 
     return min(copies, key=distance)
 
 
+def _free(item: Item, today: date) -> bool:
+    """On the shelf: available, or out of a quarantine that has ended."""
+    return item.status is ItemStatus.AVAILABLE or (
+        item.status is ItemStatus.IN_QUARANTINE
+        and item.available_from is not None
+        and item.available_from <= today
+    )
+
+
+async def _copies(session: AsyncSession, record: Record) -> list[Item]:
+    """Every copy of the record, locked against a desk lending one at the same moment."""
+    return list(
+        await session.scalars(
+            select(Item).where(Item.record_id == record.id).order_by(Item.id).with_for_update()
+        )
+    )
+
+
 async def serve_queue(
-    circulation: Circulation, session: AsyncSession, record: Record, *, now: datetime
+    circulation: Circulation,
+    session: AsyncSession,
+    record: Record,
+    *,
+    now: datetime,
+    copies: list[Item] | None = None,
 ) -> list[Hold]:
-    """Set the copies of `record` now on the shelf aside for the next holds in its queue."""
+    """Set the copies of `record` now on the shelf aside for the next holds in its queue
+    (`copies`: the record's copies, when the caller has them locked already)."""
     if circulation.embargoed_until(record) is not None:
         return []
-    holds = await _next_holds(circulation, session, record.id)
-    if not holds:
-        return []
     today = circulation.today()
-    candidates = await session.scalars(
-        select(Item)
-        .where(
-            Item.record_id == record.id,
-            or_(
-                Item.status == ItemStatus.AVAILABLE,
-                (Item.status == ItemStatus.IN_QUARANTINE) & (Item.available_from <= today),
-            ),
-        )
-        .order_by(Item.id)
-        .with_for_update()
-    )
-    copies = [copy for copy in candidates if circulation.not_loanable(copy, record) is None]
+    if copies is None:
+        copies = await _copies(session, record)
+    copies = [
+        copy
+        for copy in copies
+        if _free(copy, today) and circulation.not_loanable(copy, record) is None
+    ]
+    if not copies:
+        return []
+    holds = await _next_holds(circulation, session, record.id)
     served: list[Hold] = []
     for hold in holds:
         if not copies:
             break
-        copy = await _nearest_copy(session, copies, hold.pickup_library_id)
+        copy = await _nearest_copy(circulation, session, copies, hold.pickup_library_id)
         copies.remove(copy)
         await _set_aside(
             circulation,
@@ -239,23 +252,20 @@ async def release_copy(
     await route_copy(circulation, session, item, record, at_library=at_library, now=now)
 
 
-async def _default_pickup(session: AsyncSession, patron: Patron, near: GeoPoint | None) -> str:
+async def _default_pickup(
+    circulation: Circulation, session: AsyncSession, patron: Patron, near: GeoPoint | None
+) -> str:
     """The patron's preferred pickup library, else the nearest to `near`, else the home one."""
     if patron.preferred_pickup_library_id is not None:
         return patron.preferred_pickup_library_id
     if near is not None:
-        libraries = await session.scalars(
-            select(Library).where(Library.lat.is_not(None), Library.lon.is_not(None))
-        )
-        nearest = min(
-            libraries,
-            key=lambda library: distance_meters(
-                near.lat, near.lon, library.lat or 0, library.lon or 0
-            ),
-            default=None,
-        )
-        if nearest is not None:
-            return nearest.id
+        located = [
+            (distance_meters(near.lat, near.lon, *site.point), library_id)
+            for library_id, site in (await circulation.libraries(session)).items()
+            if site.point is not None
+        ]
+        if located:
+            return min(located)[1]
     return patron.home_library_id
 
 
@@ -264,6 +274,7 @@ async def _refuse_hold(
     session: AsyncSession,
     patron: Patron,
     record: Record,
+    copies: list[Item],
     pickup_library_id: str,
 ) -> Refusal | None:
     standing = await circulation.standing(session, patron)
@@ -277,7 +288,6 @@ async def _refuse_hold(
                 "reason_en": "it is the latest issue of the periodical, for reading in the library",
             },
         )
-    copies = await session.scalars(select(Item).where(Item.record_id == record.id))
     if not any(
         circulation.not_loanable(copy, record) is None and copy.status is not ItemStatus.LOST
         for copy in copies
@@ -289,24 +299,34 @@ async def _refuse_hold(
                 "reason_en": "the network has no copy that is lent",
             },
         )
-    if await session.get(Library, pickup_library_id) is None:
+    if await circulation.site(session, pickup_library_id) is None:
         return Refusal("INVALID_PICKUP_LIBRARY")
     active = Hold.status.in_(ACTIVE_HOLD_STATUSES)
-    if await session.scalar(
-        select(Hold.id).where(Hold.patron_id == patron.id, Hold.record_id == record.id, active)
-    ):
+    holds, holding, on_loan = (
+        await session.execute(
+            select(
+                select(func.count()).where(Hold.patron_id == patron.id, active).scalar_subquery(),
+                select(func.count())
+                .where(Hold.patron_id == patron.id, Hold.record_id == record.id, active)
+                .scalar_subquery(),
+                select(func.count())
+                .select_from(Loan)
+                .join(Item, Item.id == Loan.item_id)
+                .where(
+                    Loan.patron_id == patron.id,
+                    Loan.returned_at.is_(None),
+                    Item.record_id == record.id,
+                )
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    if holding:
         return Refusal("ALREADY_HOLDING")
-    if await session.scalar(
-        select(Loan.id)
-        .join(Item, Item.id == Loan.item_id)
-        .where(Loan.patron_id == patron.id, Loan.returned_at.is_(None), Item.record_id == record.id)
-    ):
+    if on_loan:
         return Refusal("ALREADY_ON_LOAN")
-    holds = await session.scalar(
-        select(func.count()).select_from(Hold).where(Hold.patron_id == patron.id, active)
-    )
     limit = circulation.policy.limits.holds
-    if (holds or 0) >= limit:
+    if holds >= limit:
         return Refusal("HOLD_LIMIT_REACHED", {"limit": limit})
     return None
 
@@ -372,8 +392,9 @@ async def _place_hold(
     record = await lock_record(session, record_id)
     if record is None:
         return Outcome(refusal=Refusal("NOT_FOUND"))
-    pickup = pickup_library_id or await _default_pickup(session, patron, near)
-    refusal = await _refuse_hold(circulation, session, patron, record, pickup)
+    pickup = pickup_library_id or await _default_pickup(circulation, session, patron, near)
+    copies = await _copies(session, record)
+    refusal = await _refuse_hold(circulation, session, patron, record, copies, pickup)
     if refusal is not None:
         return Outcome(refusal=refusal)
     now = circulation.clock.now()
@@ -387,7 +408,7 @@ async def _place_hold(
     )
     session.add(hold)
     await session.flush()
-    await serve_queue(circulation, session, record, now=now)
+    await serve_queue(circulation, session, record, now=now, copies=copies)
     return Outcome(hold)
 
 
@@ -458,7 +479,7 @@ async def change_hold_pickup(
             return Outcome(refusal=Refusal("NOT_FOUND"))
         if hold.status not in ACTIVE_HOLD_STATUSES:
             return Outcome(refusal=_not_changeable(hold))
-        if await session.get(Library, library_id) is None:
+        if await circulation.site(session, library_id) is None:
             return Outcome(refusal=Refusal("INVALID_PICKUP_LIBRARY"))
         if hold.pickup_library_id == library_id:
             return Outcome(hold)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from time import monotonic
 from typing import Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import (
     Fee,
     Item,
+    Library,
     LibraryClosure,
     LibraryHours,
     Loan,
@@ -27,9 +30,9 @@ from ._refusals import Refusal
 from ._rules import embargo_end
 from ._standing import Standing, evaluate_standing
 
-__all__ = ["Circulation", "Outcome"]
+__all__ = ["Circulation", "LibrarySite", "Outcome"]
 
-T = TypeVar("T")
+T = TypeVar("T", covariant=True)
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,15 @@ class Outcome(Generic[T]):
         return self.refusal is None
 
 
+_SITES_TTL_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class LibrarySite:
+    point: tuple[float, float] | None
+    calendar: LibraryCalendar
+
+
 @dataclass
 class Circulation:
     """The circulation service of one network: its policy, its clock, its database."""
@@ -51,7 +63,8 @@ class Circulation:
     policy: Policy
     clock: Clock
     sessions: async_sessionmaker[AsyncSession]
-    _calendars: dict[str, LibraryCalendar] = field(default_factory=dict, repr=False)
+    _sites: dict[str, LibrarySite] = field(default_factory=dict, repr=False)
+    _sites_loaded_at: float = field(default=0.0, repr=False)
 
     def today(self) -> date:
         return library_date(self.clock.now())
@@ -59,40 +72,67 @@ class Circulation:
     def loan_rule(self, record: Record, patron: Patron, item: Item) -> LoanRule:
         return self.policy.loan_rule(record.material_type, patron.category, item.loan_type)
 
-    async def calendar(self, session: AsyncSession, library_id: str) -> LibraryCalendar:
-        """The library's open days (hours and closures change rarely: read once per service)."""
-        calendar = self._calendars.get(library_id)
-        if calendar is None:
-            weekdays = await session.scalars(
-                select(LibraryHours.weekday).where(LibraryHours.library_id == library_id)
-            )
-            closures = await session.scalars(
-                select(LibraryClosure.day).where(LibraryClosure.library_id == library_id)
-            )
-            calendar = LibraryCalendar.of(weekdays_with_hours=weekdays, closures=closures)
-            self._calendars[library_id] = calendar
-        return calendar
+    async def libraries(self, session: AsyncSession) -> dict[str, LibrarySite]:
+        """Where each library is and when it opens. They change rarely, so they are read once
+        and again after a few minutes (or at once when an unknown library is asked for)."""
+        if monotonic() - self._sites_loaded_at > _SITES_TTL_SECONDS:
+            self._sites = {}
+        if not self._sites:
+            weekdays: dict[str, set[int]] = defaultdict(set)
+            closures: dict[str, set[date]] = defaultdict(set)
+            for library_id, weekday in await session.execute(
+                select(LibraryHours.library_id, LibraryHours.weekday)
+            ):
+                weekdays[library_id].add(weekday)
+            for library_id, day in await session.execute(
+                select(LibraryClosure.library_id, LibraryClosure.day)
+            ):
+                closures[library_id].add(day)
+            self._sites = {
+                library_id: LibrarySite(
+                    point=None if lat is None or lon is None else (lat, lon),
+                    calendar=LibraryCalendar.of(
+                        weekdays_with_hours=weekdays[library_id], closures=closures[library_id]
+                    ),
+                )
+                for library_id, lat, lon in await session.execute(
+                    select(Library.id, Library.lat, Library.lon)
+                )
+            }
+            self._sites_loaded_at = monotonic()
+        return self._sites
 
-    def forget_calendars(self) -> None:
-        """Drop the cached calendars (after a dataset changed hours or closures)."""
-        self._calendars.clear()
+    async def site(self, session: AsyncSession, library_id: str) -> LibrarySite | None:
+        """One library's site, or None when there is no such library."""
+        sites = await self.libraries(session)
+        if library_id not in sites:
+            self._sites = {}
+            sites = await self.libraries(session)
+        return sites.get(library_id)
+
+    async def calendar(self, session: AsyncSession, library_id: str) -> LibraryCalendar:
+        site = await self.site(session, library_id)
+        return site.calendar if site is not None else LibraryCalendar()
 
     async def standing(self, session: AsyncSession, patron: Patron) -> Standing:
-        open_due_dates = await session.scalars(
-            select(Loan.due_date).where(Loan.patron_id == patron.id, Loan.returned_at.is_(None))
-        )
-        unpaid_days_late = await session.scalars(
-            select(Fee.days_late).where(
-                Fee.patron_id == patron.id,
-                Fee.paid_cents < Fee.amount_cents,
-                Fee.days_late.is_not(None),
+        """The patron's standing today, from their stored blocks, loans and fees."""
+        earliest_due, latest_unpaid = (
+            await session.execute(
+                select(
+                    select(func.min(Loan.due_date))
+                    .where(Loan.patron_id == patron.id, Loan.returned_at.is_(None))
+                    .scalar_subquery(),
+                    select(func.max(Fee.days_late))
+                    .where(Fee.patron_id == patron.id, Fee.paid_cents < Fee.amount_cents)
+                    .scalar_subquery(),
+                )
             )
-        )
+        ).one()
         return evaluate_standing(
             self.policy,
             patron=patron,
-            open_due_dates=open_due_dates,
-            unpaid_fee_days_late=[days for days in unpaid_days_late if days is not None],
+            open_due_dates=[] if earliest_due is None else [earliest_due],
+            unpaid_fee_days_late=[] if latest_unpaid is None else [latest_unpaid],
             today=self.today(),
         )
 
