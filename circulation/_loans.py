@@ -174,7 +174,15 @@ async def _late_return_block(
     returned_on: date,
     now: datetime,
 ) -> None:
-    """Blocks that start at a late return: for the days beyond the tolerance, or N days."""
+    """Blocks that a late return starts: a revocation for a loan that came back too late (the
+    worker may not have seen it overdue), else a suspension for the days beyond the tolerance,
+    or for N days."""
+    if patron.standing_source is StandingSource.STAFF or patron.standing is StandingCode.REVOKED:
+        return
+    revoked = any(
+        block.kind == "revoke" and late > block.after_days_late
+        for block in circulation.policy.blocks
+    )
     until: date | None = None
     for block in circulation.policy.blocks:
         if block.kind == "days_late_beyond_tolerance" and late > block.tolerance_days:
@@ -184,21 +192,24 @@ async def _late_return_block(
         else:
             continue
         until = candidate if until is None else max(until, candidate)
-    if until is None or patron.standing is StandingCode.REVOKED:
+    if not revoked and until is None:
         return
-    if patron.standing_source is StandingSource.STAFF:
-        return
-    if patron.standing is StandingCode.SUSPENDED and patron.standing_until is not None:
+    if patron.standing is StandingCode.SUSPENDED and patron.standing_until is not None and until:
         until = max(until, patron.standing_until)
     was_blocked = patron.standing is not StandingCode.OK
-    patron.standing = StandingCode.SUSPENDED
+    patron.standing = StandingCode.REVOKED if revoked else StandingCode.SUSPENDED
     patron.standing_source = StandingSource.AUTOMATIC
-    patron.standing_until = until
+    patron.standing_until = None if revoked else until
     if not was_blocked:
         emit(
             session,
             ACCOUNT_SUSPENDED,
-            {"patronId": patron.id, "until": until.isoformat(), "reason": "LATE_RETURN"},
+            {
+                "patronId": patron.id,
+                "standing": patron.standing.value,
+                "until": patron.standing_until.isoformat() if patron.standing_until else None,
+                "reason": "OVERDUE_REVOKED" if revoked else "LATE_RETURN",
+            },
             now=now,
         )
 

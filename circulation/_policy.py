@@ -136,7 +136,7 @@ class NoticePolicy(_Part):
 
 
 class Discount(_Part):
-    """A share off the late fee for young patrons on some sections (CUBI: under 15, CHILDREN)."""
+    """A share off the late fee, e.g. for patrons under an age on children's material."""
 
     percent: Annotated[int, Field(ge=1, le=100)]
     under_age: Annotated[int, Field(ge=1, le=120)] | None = None
@@ -201,7 +201,7 @@ class Policy(_Part):
     def _catch_all(self) -> Policy:
         last = self.loan_rules[-1]
         if last.material_types or last.categories or last.loan_types:
-            raise ValueError("the last loan rule must match everything (no criteria)")
+            raise ValueError("loan_rules: the last loan rule must match everything (no criteria)")
         return self
 
     def loan_rule(
@@ -222,7 +222,7 @@ def preset_names() -> list[str]:
 
 
 def load_policy(name_or_path: str | Path) -> Policy:
-    """A preset by name (cubi, biblioinrete, ginestra, ...) or a policy file by path."""
+    """A preset by name (see `preset_names`) or a policy file by path."""
     path = Path(name_or_path)
     if path.suffix != ".toml":
         path = PRESETS / f"{name_or_path}.toml"
