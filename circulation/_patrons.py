@@ -163,6 +163,10 @@ async def fee_summary(
     )
 
 
+def _euro(cents: int, *, decimal_comma: bool = False) -> str:
+    return f"{cents // 100}{',' if decimal_comma else '.'}{cents % 100:02d}"
+
+
 @dataclass(frozen=True)
 class PaymentResult:
     charged_cents: int
@@ -183,10 +187,23 @@ async def pay_fees(
         unpaid = await _unpaid_fees(session, patron.id)
         owed = [fee.amount_cents - fee.paid_cents for fee in unpaid]
         payable = payable_cents(fees_policy, owed)
-        if amount_cents <= 0 or amount_cents > payable:
+        step = fees_policy.rounding_cents if fees_policy is not None else 1
+        minimum = max(fees_policy.minimum_payment_cents if fees_policy is not None else 1, 1)
+        # The payable total is always accepted; a part of it follows the rounding and minimum.
+        part_allowed = amount_cents >= minimum and amount_cents % step == 0
+        if not 0 < amount_cents <= payable or (amount_cents != payable and not part_allowed):
             return Outcome(
                 refusal=Refusal(
-                    "INVALID_AMOUNT", {"payable": f"{payable // 100}.{payable % 100:02d}"}
+                    "INVALID_AMOUNT",
+                    {
+                        f"{name}_{language}": _euro(cents, decimal_comma=language == "it")
+                        for name, cents in (
+                            ("payable", payable),
+                            ("step", step),
+                            ("minimum", minimum),
+                        )
+                        for language in ("it", "en")
+                    },
                 )
             )
         capped = (

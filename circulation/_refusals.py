@@ -93,8 +93,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "NOT_ON_LOAN": ("Questa copia non risulta in prestito.", "This copy is not on loan."),
     "INVALID_AMOUNT": (
-        "L'importo deve essere maggiore di zero e al massimo {payable} €.",
-        "The amount must be more than zero and at most EUR {payable}.",
+        "Puoi pagare ora {payable_it} €, oppure una parte: un multiplo di {step_it} € di almeno"
+        " {minimum_it} €.",
+        "You can pay EUR {payable_en} now, or a part of it: a multiple of EUR {step_en}, at"
+        " least EUR {minimum_en}.",
     ),
     "INVALID_TIME": ("{detail_it}", "{detail_en}"),
     "PATRON_BLOCKED": ("{standing_it}", "{standing_en}"),
