@@ -32,6 +32,7 @@ from ._models import (
     Record,
     RecordIsbn,
 )
+from ._outbox import OutboxReader
 
 __all__ = [
     "ACTIVE_HOLD_STATUSES",
@@ -51,6 +52,7 @@ __all__ = [
     "MaterialType",
     "OutboxConsumer",
     "OutboxEvent",
+    "OutboxReader",
     "Patron",
     "Payment",
     "PushSubscription",
