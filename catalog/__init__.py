@@ -15,6 +15,15 @@ from ._dataset import (
 from ._geo import distance_meters
 from ._isbn import InvalidIsbn, normalize_isbn
 from ._loader import LIBRARY_CHANGED, RECORD_CHANGED, LoadReport, SectionCounts, load_dataset
+from ._marc_import import (
+    ImportProgress,
+    InvalidIsbnValue,
+    MarcImportReport,
+    SkipLog,
+    UnknownLibrary,
+    UnreadableMarcFile,
+    import_marc,
+)
 from ._queries import list_libraries
 
 __all__ = [
@@ -22,15 +31,22 @@ __all__ = [
     "RECORD_CHANGED",
     "Dataset",
     "DatasetEntryError",
+    "ImportProgress",
     "InvalidDataset",
     "InvalidIsbn",
+    "InvalidIsbnValue",
     "ItemEntry",
     "LibraryEntry",
     "LoadReport",
+    "MarcImportReport",
     "PatronEntry",
     "RecordEntry",
     "SectionCounts",
+    "SkipLog",
+    "UnknownLibrary",
+    "UnreadableMarcFile",
     "distance_meters",
+    "import_marc",
     "list_libraries",
     "load_dataset",
     "normalize_isbn",

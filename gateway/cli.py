@@ -5,11 +5,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from catalog import InvalidDataset, read_dataset
+from catalog import (
+    ImportProgress,
+    InvalidDataset,
+    MarcImportReport,
+    SkipLog,
+    UnknownLibrary,
+    UnreadableMarcFile,
+    import_marc,
+    read_dataset,
+)
 from catalog import load_dataset as write_dataset
 from db import transaction
 
@@ -69,6 +82,89 @@ def _command_serve(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _progress_bar(description: str) -> Iterator[ImportProgress]:
+    """A progress bar on stderr, so that stdout keeps only the report; yields what moves it."""
+    console = Console(stderr=True)
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        # The bar is for someone watching; in a log it would be a stray line.
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def show(done: int, total: int) -> None:
+            if done < total:
+                progress.update(task, completed=done, total=total)
+            else:
+                # The database write after the last record has no steps of its own: a pulsing
+                # bar and a turning spinner (a finished task stops both) say it is under way.
+                progress.update(task, total=None, description="Writing to the database")
+
+        yield show
+
+
+def _print_skipped(what: str, skipped: SkipLog) -> None:
+    print(f"  skipped {what}: {skipped.total}")
+    for reason, count in skipped.counts.most_common():
+        print(f"    {reason}: {count}, e.g.")
+        for example in skipped.examples[reason]:
+            print(f"      {example}")
+
+
+def _print_marc_import_report(path: Path, report: MarcImportReport) -> None:
+    print(
+        f"Imported {path} into library {report.library_id}:\n"
+        f"  records read: {report.records_read}\n"
+        f"  records: {report.records}\n  items: {report.items}\n"
+        f"  ISBNs: {report.isbns} in {report.records_with_isbn} records, "
+        f"{len(report.invalid_isbns)} invalid (left out of their records)"
+    )
+    for invalid in report.invalid_isbns:
+        print(f"    {invalid.record_id}: {invalid.value!r}")
+    _print_skipped("records", report.skipped_records)
+    _print_skipped("holdings", report.skipped_holdings)
+
+
+def _command_import_marc(settings: Settings, arguments: argparse.Namespace) -> int:
+    path: Path = arguments.file
+    # Refused before the database is opened: a mistyped name must not create an empty one.
+    try:
+        path.open("rb").close()
+    except OSError as error:
+        print(f"tessera: {UnreadableMarcFile(path, error.strerror or str(error))}", file=sys.stderr)
+        return 2
+
+    async def run() -> MarcImportReport:
+        runtime = Runtime.from_settings(settings)
+        try:
+            await runtime.start()
+            with _progress_bar(f"Reading {path.name}") as progress:
+                async with transaction(runtime.sessions) as session:
+                    return await import_marc(
+                        session,
+                        path,
+                        library_id=arguments.library,
+                        now=runtime.clock.now(),
+                        progress=progress,
+                    )
+        finally:
+            await runtime.close()
+
+    try:
+        report = asyncio.run(run())
+    except (UnknownLibrary, UnreadableMarcFile) as error:
+        print(f"tessera: {error}", file=sys.stderr)
+        return 2
+    _print_marc_import_report(path, report)
+    return 0
+
+
 def _command_vapid_keys(_settings: Settings, _arguments: argparse.Namespace) -> int:
     private, public = new_vapid_key_pair()
     print(f"TESSERA_VAPID_PRIVATE_KEY={private}")
@@ -89,6 +185,16 @@ def _parser() -> argparse.ArgumentParser:
     load = commands.add_parser("load", help="load a dataset (JSON) into the database")
     load.add_argument("file", type=Path)
     load.set_defaults(handler=_command_load)
+
+    import_marc_command = commands.add_parser(
+        "import-marc",
+        help="import MARC21 or UNIMARC records (binary or MARCXML) and their copies into a library",
+    )
+    import_marc_command.add_argument("file", type=Path)
+    import_marc_command.add_argument(
+        "--library", required=True, metavar="ID", help="the library to import into (already loaded)"
+    )
+    import_marc_command.set_defaults(handler=_command_import_marc)
 
     vapid = commands.add_parser("vapid-keys", help="print a new VAPID key pair")
     vapid.set_defaults(handler=_command_vapid_keys)

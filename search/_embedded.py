@@ -12,13 +12,15 @@ import asyncio
 import json
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ._text import MIN_TYPO_LENGTH, clean_query, deletes, tokenize, within_one_typo
-from ._types import CatalogDocument, FacetValue, SearchPage, SearchRequest
+from ._types import FACETS, CatalogDocument, FacetValue, SearchPage, SearchRequest
 
 __all__ = ["EmbeddedSearch"]
 
@@ -36,11 +38,15 @@ CREATE TABLE IF NOT EXISTS docs(
     language TEXT,
     year INTEGER,
     copies INTEGER NOT NULL,
-    available INTEGER NOT NULL
+    available INTEGER NOT NULL,
+    library_ids TEXT NOT NULL,
+    available_ids TEXT NOT NULL,
+    shelf TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_material_type ON docs(material_type);
+CREATE INDEX IF NOT EXISTS docs_available ON docs(available);
 CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-    title, authors, subjects, series,
+    title, authors, subjects, series, shelf,
     content='docs', content_rowid='rowid',
     tokenize='unicode61 remove_diacritics 2', prefix='2 3'
 );
@@ -64,11 +70,77 @@ CREATE TABLE IF NOT EXISTS typo_index(
     PRIMARY KEY (variant, term)
 ) WITHOUT ROWID;
 """
-# Title matters most, then authors, subjects, series.
-_RANKING = "bm25(10.0, 5.0, 2.0, 1.0)"
-_TEXT_COLUMNS = ("title", "authors", "subjects", "series")
-# At most this many spellings stand in for a word that is not in the catalogue.
+_SCHEMA_VERSION = 3
+_DROP = """
+DROP TABLE IF EXISTS docs_fts;
+DROP TABLE IF EXISTS docs;
+DROP TABLE IF EXISTS doc_libraries;
+DROP TABLE IF EXISTS doc_isbns;
+DROP TABLE IF EXISTS terms;
+DROP TABLE IF EXISTS typo_index;
+"""
+# Title matters most, then authors, subjects, series; the shelf column (a token per library
+# with a copy on the shelf) only lets "on the shelf near me" be part of a full-text match.
+_RANKING = "bm25(10.0, 5.0, 2.0, 1.0, 0.0)"
+_TEXT = "{title authors subjects series}"
+# At most this many spellings stand in for a word that is not in the catalogue, and at most
+# this many words complete a last word typed in part before the prefix index takes over.
 _MAX_CORRECTIONS = 8
+_MAX_COMPLETIONS = 12
+# Searches matching more records than this are "broad" (see _broad_search), and are counted
+# on a sample of about _SAMPLE of them. Each search thread remembers its last matches.
+BROAD_MATCHES = 2000
+_SAMPLE = 500
+_CACHED_MATCHES = 128
+
+
+# What filters and facets read of a document: record id, material type, language, copies on
+# the shelf, and the libraries holding a copy and having one on the shelf, each as " a b c ".
+# Plain tuples of strings: the cyclic garbage collector stops tracking those, which matters
+# with many cached matches (sets here cost pauses of a tenth of a second).
+Row = tuple[str, str, str | None, int, str, str]
+
+_ROW_COLUMNS = (
+    "d.record_id, d.material_type, d.language, d.available,"
+    " ' ' || d.library_ids || ' ', ' ' || d.available_ids || ' '"
+)
+
+
+def _any_of(libraries: tuple[str, ...], padded: str) -> bool:
+    return any(f" {library} " in padded for library in libraries)
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a query's words match: every matching row in rank order when they are few, else
+    an even sample of them (by rowid)."""
+
+    # The words as FTS5 sees them (None: no words); restrict to a column with "{col} : words".
+    words: str | None
+    breadth: int
+    broad: bool
+    rows: list[Row]
+
+    @property
+    def expression(self) -> str | None:
+        return None if self.words is None else f"{_TEXT} : {self.words}"
+
+
+def _keeps(request: SearchRequest) -> Callable[[Row], bool]:
+    """The request's filters as a test of one row (the same as _filters says in SQL)."""
+
+    def keep(row: Row) -> bool:
+        _, material_type, language, available, held, shelved = row
+        return (
+            (not request.material_types or material_type in request.material_types)
+            and (not request.languages or language in request.languages)
+            and (not request.available_only or available > 0)
+            and (not request.library_ids or _any_of(request.library_ids, held))
+            and (not request.available_at or _any_of(request.available_at, shelved))
+            and not _any_of(request.not_available_at, shelved)
+        )
+
+    return keep
 
 
 def _texts(document: CatalogDocument) -> tuple[str, str, str, str]:
@@ -80,6 +152,19 @@ def _texts(document: CatalogDocument) -> tuple[str, str, str, str]:
     )
 
 
+def _shelf_token(library_id: str) -> str:
+    # Library ids hold any characters; a hex spelling is one token and no word a patron types.
+    return "l" + library_id.encode().hex()
+
+
+def _shelf(library_ids: Sequence[str]) -> str:
+    return " ".join(_shelf_token(library_id) for library_id in library_ids)
+
+
+def _on_shelves(library_ids: Sequence[str]) -> str:
+    return "{shelf} : (" + " OR ".join(_quoted(_shelf_token(i)) for i in library_ids) + ")"
+
+
 def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -87,11 +172,14 @@ def _quoted(term: str) -> str:
 class EmbeddedSearch:
     """A search index in one SQLite file; calls run on a small thread pool."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, broad_matches: int = BROAD_MATCHES) -> None:
         self._path = path
+        self._broad_matches = broad_matches
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="search")
         self._write_lock = threading.Lock()
+        # Bumped by every write here: PRAGMA data_version only sees other connections' commits.
+        self._writes = 0
 
     # -- plumbing
 
@@ -101,6 +189,8 @@ class EmbeddedSearch:
             connection = sqlite3.connect(self._path, timeout=30, isolation_level=None)
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("PRAGMA temp_store = MEMORY")
+            connection.execute("CREATE TEMP TABLE IF NOT EXISTS sampled(rowid INTEGER PRIMARY KEY)")
             self._local.connection = connection
         return connection
 
@@ -119,6 +209,7 @@ class EmbeddedSearch:
                     connection.execute("ROLLBACK")
                     raise
                 connection.execute("COMMIT")
+                self._writes += 1
 
         await self._run(locked)
 
@@ -128,7 +219,12 @@ class EmbeddedSearch:
         def create(connection: sqlite3.Connection) -> None:
             # executescript runs its own transaction (every statement is idempotent).
             with self._write_lock:
+                (version,) = connection.execute("PRAGMA user_version").fetchone()
+                if version != _SCHEMA_VERSION:
+                    # An index of another layout is dropped; the indexer rebuilds an empty one.
+                    connection.executescript(_DROP)
                 connection.executescript(_SCHEMA)
+                connection.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
                 connection.execute(
                     "INSERT INTO docs_fts(docs_fts, rank) VALUES ('rank', ?)", (_RANKING,)
                 )
@@ -137,6 +233,9 @@ class EmbeddedSearch:
 
     async def close(self) -> None:
         self._pool.shutdown(wait=True)
+
+    async def count(self) -> int:
+        return await self._run(lambda c: int(c.execute("SELECT count(*) FROM docs").fetchone()[0]))
 
     async def healthy(self) -> bool:
         try:
@@ -154,50 +253,57 @@ class EmbeddedSearch:
         new_terms: set[str] = set()
         for document in documents:
             texts = _texts(document)
+            indexed = (*texts, _shelf(document.available_libraries))
             row = connection.execute(
-                "SELECT rowid, title, authors, subjects, series FROM docs WHERE record_id = ?",
+                "SELECT rowid, title, authors, subjects, series, shelf FROM docs"
+                " WHERE record_id = ?",
                 (document.record_id,),
             ).fetchone()
             values = (
-                *texts,
+                *indexed,
                 document.material_type,
                 document.language,
                 document.year,
                 document.copies,
                 document.available,
+                " ".join(document.libraries),
+                " ".join(document.available_libraries),
             )
             if row is None:
                 rowid = connection.execute(
-                    "INSERT INTO docs(record_id, title, authors, subjects, series, material_type,"
-                    " language, year, copies, available) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO docs(record_id, title, authors, subjects, series, shelf,"
+                    " material_type, language, year, copies, available, library_ids,"
+                    " available_ids) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (document.record_id, *values),
                 ).lastrowid
                 assert rowid is not None
                 connection.execute(
-                    "INSERT INTO docs_fts(rowid, title, authors, subjects, series)"
-                    " VALUES (?,?,?,?,?)",
-                    (rowid, *texts),
+                    "INSERT INTO docs_fts(rowid, title, authors, subjects, series, shelf)"
+                    " VALUES (?,?,?,?,?,?)",
+                    (rowid, *indexed),
                 )
                 new_terms.update(token for text in texts for token in tokenize(text))
             else:
-                rowid, *old_texts = row
+                rowid, *old_indexed = row
                 connection.execute(
-                    "UPDATE docs SET title=?, authors=?, subjects=?, series=?, material_type=?,"
-                    " language=?, year=?, copies=?, available=? WHERE rowid=?",
+                    "UPDATE docs SET title=?, authors=?, subjects=?, series=?, shelf=?,"
+                    " material_type=?, language=?, year=?, copies=?, available=?,"
+                    " library_ids=?, available_ids=? WHERE rowid=?",
                     (*values, rowid),
                 )
-                # Availability alone changes often; the full-text index only when text does.
-                if tuple(old_texts) != texts:
+                # A document unchanged in text and shelves leaves the full-text index alone.
+                if tuple(old_indexed) != indexed:
                     connection.execute(
-                        "INSERT INTO docs_fts(docs_fts, rowid, title, authors, subjects, series)"
-                        " VALUES ('delete',?,?,?,?,?)",
-                        (rowid, *old_texts),
+                        "INSERT INTO docs_fts(docs_fts, rowid, title, authors, subjects, series,"
+                        " shelf) VALUES ('delete',?,?,?,?,?,?)",
+                        (rowid, *old_indexed),
                     )
                     connection.execute(
-                        "INSERT INTO docs_fts(rowid, title, authors, subjects, series)"
-                        " VALUES (?,?,?,?,?)",
-                        (rowid, *texts),
+                        "INSERT INTO docs_fts(rowid, title, authors, subjects, series, shelf)"
+                        " VALUES (?,?,?,?,?,?)",
+                        (rowid, *indexed),
                     )
+                if tuple(old_indexed[:4]) != texts:
                     new_terms.update(token for text in texts for token in tokenize(text))
                 connection.execute("DELETE FROM doc_libraries WHERE rowid = ?", (rowid,))
                 connection.execute("DELETE FROM doc_isbns WHERE rowid = ?", (rowid,))
@@ -236,18 +342,29 @@ class EmbeddedSearch:
             ],
         )
 
+    async def optimize(self) -> None:
+        """Merge the full-text index into one segment: after a bulk load, queries read one
+        b-tree instead of dozens (counts over common words run about twice as fast)."""
+        await self._write(
+            lambda connection: connection.execute(
+                "INSERT INTO docs_fts(docs_fts) VALUES ('optimize')"
+            ).close()
+        )
+        await self._run(lambda connection: connection.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+
     async def delete(self, record_ids: Sequence[str]) -> None:
         def remove(connection: sqlite3.Connection) -> None:
             for record_id in record_ids:
                 row = connection.execute(
-                    "SELECT rowid, title, authors, subjects, series FROM docs WHERE record_id = ?",
+                    "SELECT rowid, title, authors, subjects, series, shelf FROM docs"
+                    " WHERE record_id = ?",
                     (record_id,),
                 ).fetchone()
                 if row is None:
                     continue
                 connection.execute(
-                    "INSERT INTO docs_fts(docs_fts, rowid, title, authors, subjects, series)"
-                    " VALUES ('delete',?,?,?,?,?)",
+                    "INSERT INTO docs_fts(docs_fts, rowid, title, authors, subjects, series, shelf)"
+                    " VALUES ('delete',?,?,?,?,?,?)",
                     row,
                 )
                 for table in ("docs", "doc_libraries", "doc_isbns"):
@@ -291,10 +408,19 @@ class EmbeddedSearch:
         catalogue's words one typo away."""
         if last and len(word) >= 2:
             upper = word[:-1] + chr(ord(word[-1]) + 1)
-            if connection.execute(
-                "SELECT 1 FROM terms WHERE term >= ? AND term < ? LIMIT 1", (word, upper)
-            ).fetchone():
+            completions = [
+                term
+                for (term,) in connection.execute(
+                    "SELECT term FROM terms WHERE term >= ? AND term < ? LIMIT ?",
+                    (word, upper, _MAX_COMPLETIONS + 1),
+                )
+            ]
+            # A few completions are OR-ed (FTS5 streams an OR; a long prefix query would first
+            # gather every matching document); many go to the prefix index.
+            if len(completions) > _MAX_COMPLETIONS:
                 return [_quoted(word) + "*"]
+            if completions:
+                return [_quoted(term) for term in completions]
         elif connection.execute("SELECT 1 FROM terms WHERE term = ?", (word,)).fetchone():
             return [_quoted(word)]
         if len(word) < MIN_TYPO_LENGTH:
@@ -318,10 +444,11 @@ class EmbeddedSearch:
             groups.append(
                 spellings[0] if len(spellings) == 1 else "(" + " OR ".join(spellings) + ")"
             )
-        return " AND ".join(groups)
+        return "(" + " AND ".join(groups) + ")"
 
     @staticmethod
-    def _filters(request: SearchRequest) -> tuple[list[str], list[Any]]:
+    def _filters(request: SearchRequest, *, shelves: bool = True) -> tuple[list[str], list[Any]]:
+        """The request's filters in SQL (`shelves`: with available_at / not_available_at)."""
         clauses: list[str] = []
         parameters: list[Any] = []
         if request.material_types:
@@ -338,13 +465,13 @@ class EmbeddedSearch:
                 " WHERE library_id IN (SELECT value FROM json_each(?)))"
             )
             parameters.append(json.dumps(list(request.library_ids)))
-        if request.available_at:
+        if shelves and request.available_at:
             clauses.append(
                 "d.rowid IN (SELECT rowid FROM doc_libraries WHERE available = 1"
                 " AND library_id IN (SELECT value FROM json_each(?)))"
             )
             parameters.append(json.dumps(list(request.available_at)))
-        if request.not_available_at:
+        if shelves and request.not_available_at:
             clauses.append(
                 "d.rowid NOT IN (SELECT rowid FROM doc_libraries WHERE available = 1"
                 " AND library_id IN (SELECT value FROM json_each(?)))"
@@ -356,68 +483,126 @@ class EmbeddedSearch:
         words = tokenize(clean_query(request.query))
         # Like Meilisearch's "last" matching strategy: with nothing found, drop words from the end.
         while True:
-            page = self._search_words(connection, request, words)
+            page = self._search_words(connection, request, self._match(connection, words))
             if page.total or len(words) <= 1:
                 return page
             words = words[:-1]
 
-    def _search_words(
-        self, connection: sqlite3.Connection, request: SearchRequest, words: list[str]
-    ) -> SearchPage:
-        clauses, parameters = self._filters(request)
+    def _match(self, connection: sqlite3.Connection, words: list[str]) -> Match:
+        """The FTS5 expression for the words (None: no words), how many records it matches,
+        and for a broad match an even sample of them (by rowid), kept until the index changes."""
+        (version,) = connection.execute("PRAGMA data_version").fetchone()
+        cache: dict[tuple[str, ...], Match] = getattr(self._local, "matches", {})
+        if getattr(self._local, "data_version", None) != (version, self._writes):
+            cache = {}
+            self._local.matches = cache
+            self._local.data_version = (version, self._writes)
+        key = tuple(words)
+        if key in cache:
+            return cache[key]
         if words:
-            source = "docs_fts f JOIN docs d ON d.rowid = f.rowid"
-            clauses.insert(0, "docs_fts MATCH ?")
-            parameters.insert(0, self._match_expression(connection, words))
-            order = "f.rank, d.rowid"
+            matched: str | None = self._match_expression(connection, words)
+            source = "FROM docs_fts WHERE docs_fts MATCH ?"
+            parameters: list[Any] = [f"{_TEXT} : {matched}"]
         else:
-            source = "docs d"
-            order = "d.available > 0 DESC, d.year DESC, d.rowid"
-        where = " WHERE " + " AND ".join(clauses) if clauses else ""
-        matched = (
-            "SELECT d.rowid AS rowid, d.material_type, d.language, d.available"
-            f" FROM {source}{where}"
-        )
+            matched, source, parameters = None, "FROM docs WHERE 1", []
+        breadth = connection.execute(f"SELECT count(*) {source}", parameters).fetchone()[0]
+        broad = breadth > self._broad_matches
+        if broad:
+            step = max(1, breadth // _SAMPLE)
+            chosen = f"{source} AND rowid % {step} = 0"
+            # CROSS JOIN: walk the sample and look documents up, never the other way round.
+            sql = (
+                f"SELECT {_ROW_COLUMNS} FROM (SELECT rowid {chosen}) s"
+                " CROSS JOIN docs d ON d.rowid = s.rowid"
+            )
+        elif matched is not None:
+            sql = (
+                f"SELECT {_ROW_COLUMNS} FROM docs_fts f JOIN docs d ON d.rowid = f.rowid"
+                " WHERE docs_fts MATCH ? ORDER BY f.rank, d.rowid"
+            )
+        else:
+            sql = f"SELECT {_ROW_COLUMNS} FROM docs d ORDER BY d.available DESC, d.rowid DESC"
+        rows: list[Row] = connection.execute(sql, parameters).fetchall()
+        if len(cache) >= _CACHED_MATCHES:
+            cache.pop(next(iter(cache)))
+        cache[key] = match = Match(matched, breadth, broad, rows)
+        return match
+
+    def _search_words(
+        self, connection: sqlite3.Connection, request: SearchRequest, match: Match
+    ) -> SearchPage:
+        if not match.breadth:
+            return SearchPage(total=0, record_ids=[])
+        if match.broad:
+            return self._broad_search(connection, request, match)
+        # A small match is ranked once (and kept); filters and facets work on its rows.
+        kept = [row for row in match.rows if _keeps(request)(row)]
+        shown = kept[request.offset : request.offset + request.limit]
+        facets = self._facets(kept, 1.0) if request.with_facets and kept else {}
+        return SearchPage(total=len(kept), record_ids=[row[0] for row in shown], facets=facets)
+
+    def _broad_search(
+        self, connection: sqlite3.Connection, request: SearchRequest, match: Match
+    ) -> SearchPage:
+        """A broad search (a common word, or none): title matches first, then the rest, each
+        in catalogue order, and counted on the sample: bm25 and exact counts over most of the
+        catalogue would cost far more than a patron waits for."""
+        kept = [row for row in match.rows if _keeps(request)(row)]
+        scale = match.breadth / max(len(match.rows), 1)
+        filters, filter_parameters = self._filters(request, shelves=match.words is None)
+        narrowed = filters or request.available_at or request.not_available_at
+        total = round(len(kept) * scale) if narrowed else match.breadth
+        facets = self._facets(kept, scale) if request.with_facets and kept else {}
+        where = " AND ".join(filters) or "1"
+        if match.words is None:
+            sql = f"SELECT d.record_id FROM docs d WHERE {where}"
+            sql += " ORDER BY d.available DESC, d.rowid DESC"
+            parameters = list(filter_parameters)
+        else:
+            # The shelves a walk asks for are part of the full-text match: FTS5 intersects
+            # them with the words far faster than a filter run on every matching record.
+            def on_shelves(expression: str) -> str:
+                if request.available_at:
+                    expression = f"({expression}) AND {_on_shelves(request.available_at)}"
+                if request.not_available_at:
+                    expression = f"({expression}) NOT {_on_shelves(request.not_available_at)}"
+                return expression
+
+            in_title = f"{{title}} : {match.words}"
+            source = "FROM docs_fts f JOIN docs d ON d.rowid = f.rowid WHERE docs_fts MATCH ?"
+            # UNION ALL streams its parts in order, so nothing is sorted.
+            sql = (
+                f"SELECT d.record_id {source} AND {where}"
+                f" UNION ALL SELECT d.record_id {source} AND {where}"
+            )
+            parameters = [
+                on_shelves(in_title),
+                *filter_parameters,
+                on_shelves(f"({match.expression}) NOT ({in_title})"),
+                *filter_parameters,
+            ]
         record_ids = [
             record_id
             for (record_id,) in connection.execute(
-                f"SELECT d.record_id FROM {source}{where} ORDER BY {order} LIMIT ? OFFSET ?",
-                (*parameters, request.limit, request.offset),
+                f"{sql} LIMIT ? OFFSET ?", [*parameters, request.limit, request.offset]
             )
         ]
-        total = connection.execute(f"SELECT count(*) FROM {source}{where}", parameters).fetchone()[
-            0
-        ]
-        facets: dict[str, list[FacetValue]] = {}
-        if request.with_facets and total:
-            facets = self._facets(connection, matched, parameters)
         return SearchPage(total=total, record_ids=record_ids, facets=facets)
 
     @staticmethod
-    def _facets(
-        connection: sqlite3.Connection, matched: str, parameters: list[Any]
-    ) -> dict[str, list[FacetValue]]:
-        counts: dict[str, dict[str, int]] = {
-            name: {} for name in ("materialType", "language", "library", "available")
+    def _facets(rows: list[Row], scale: float) -> dict[str, list[FacetValue]]:
+        tallies: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+        for _, material_type, language, available, held, _ in rows:
+            tallies["materialType"][material_type] += 1
+            if language:
+                tallies["language"][language] += 1
+            tallies["available"]["true" if available else "false"] += 1
+            tallies["library"].update(held.split())
+        counts = {
+            name: {value: round(count * scale) for value, count in tally.items()}
+            for name, tally in tallies.items()
         }
-        for material_type, language, available, count in connection.execute(
-            f"SELECT material_type, coalesce(language, ''), available > 0, count(*)"
-            f" FROM ({matched}) GROUP BY 1, 2, 3",
-            parameters,
-        ):
-            for name, value in (
-                ("materialType", material_type),
-                ("language", language),
-                ("available", "true" if available else "false"),
-            ):
-                if value:
-                    counts[name][value] = counts[name].get(value, 0) + count
-        for library_id, count in connection.execute(
-            f"SELECT l.library_id, count(*) FROM ({matched}) m"
-            " JOIN doc_libraries l ON l.rowid = m.rowid GROUP BY l.library_id",
-            parameters,
-        ):
-            counts["library"][library_id] = count
         return {
             name: [
                 FacetValue(value, count)

@@ -63,5 +63,6 @@ class SearchIndexer:
         await self._backend.clear()
         for start in range(0, len(record_ids), _REBUILD_BATCH):
             await self._refresh(set(record_ids[start : start + _REBUILD_BATCH]))
+        await self._backend.optimize()
         await self._reader.acknowledge(int(position or 0))
         return len(record_ids)

@@ -106,8 +106,9 @@ class CatalogSearch:
                     available_at=tuple(libraries[start:end]) if index < last else (),
                     not_available_at=tuple(libraries[:start]),
                     offset=offset if index == ring else 0,
-                    limit=size,
+                    limit=size + 1,
                     with_facets=False,
+                    with_total=False,
                 ),
             )
             for index, (start, end) in enumerate(itertools.pairwise(bounds))
@@ -118,14 +119,18 @@ class CatalogSearch:
         pages = await self.backend.search_many([whole, *(ringed for _, ringed in rings)])
         record_ids: list[str] = []
         next_cursor: str | None = None
-        for (index, _), page in zip(rings, pages[1:], strict=True):
+        walked = list(zip((index for index, _ in rings), pages[1:], strict=True))
+        for position, (index, page) in enumerate(walked):
             start = offset if index == ring else 0
             taken = page.record_ids[: size - len(record_ids)]
             record_ids.extend(taken)
-            if len(record_ids) == size:
-                if start + len(taken) < page.total:
-                    next_cursor = _cursor(index, start + len(taken))
-                elif index < last:
-                    next_cursor = _cursor(index + 1, 0)
-                break
+            if len(record_ids) < size:
+                continue
+            # Each ring was asked one record more than the page holds, to know if it has more.
+            if len(page.record_ids) > len(taken):
+                next_cursor = _cursor(index, start + len(taken))
+            else:
+                later = [later for later, page in walked[position + 1 :] if page.record_ids]
+                next_cursor = _cursor(later[0], 0) if later else None
+            break
         return SearchResults(pages[0].total, record_ids, pages[0].facets, next_cursor)

@@ -59,6 +59,9 @@ class SearchRequest:
     offset: int = 0
     limit: int = 20
     with_facets: bool = True
+    # Without a total (and facets), a backend may stop at the page: the nearest-first walk
+    # asks one record more than it shows to know whether a ring has more.
+    with_total: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,14 @@ class SearchBackend(Protocol):
         ...
 
     async def delete(self, record_ids: Sequence[str]) -> None: ...
+
+    async def optimize(self) -> None:
+        """Compact the index after a bulk load (where the backend gains from it)."""
+        ...
+
+    async def count(self) -> int:
+        """How many documents the index holds."""
+        ...
 
     async def clear(self) -> None:
         """Remove every document (before a full rebuild)."""

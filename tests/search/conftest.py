@@ -21,8 +21,13 @@ def _embedded(tmp_path: Path) -> SearchBackend:
     return EmbeddedSearch(tmp_path / f"search-{uuid.uuid4().hex[:8]}.db")
 
 
+def _embedded_broad(tmp_path: Path) -> SearchBackend:
+    """Every search with more than one match takes the path of searches over common words."""
+    return EmbeddedSearch(tmp_path / f"search-{uuid.uuid4().hex[:8]}.db", broad_matches=1)
+
+
 def _meilisearch(_tmp_path: Path) -> SearchBackend:
-    from search import MeiliSearch  # type: ignore[attr-defined]
+    from search import MeiliSearch
 
     backend: SearchBackend = MeiliSearch(
         url=MEILI_URL or "",
@@ -35,6 +40,7 @@ def _meilisearch(_tmp_path: Path) -> SearchBackend:
 @pytest.fixture(
     params=[
         "embedded",
+        "embedded-broad",
         pytest.param(
             "meilisearch",
             marks=pytest.mark.skipif(MEILI_URL is None, reason="TESSERA_MEILI_URL is not set"),
@@ -43,7 +49,9 @@ def _meilisearch(_tmp_path: Path) -> SearchBackend:
 )
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SearchBackend]:
     """A started, empty backend, closed after the test."""
-    make = _embedded if request.param == "embedded" else _meilisearch
+    make = {"embedded": _embedded, "embedded-broad": _embedded_broad}.get(
+        request.param, _meilisearch
+    )
     backend = make(tmp_path)
     await backend.start()
     try:
