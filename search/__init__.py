@@ -3,6 +3,7 @@
 from ._documents import build_documents, on_the_shelf
 from ._embedded import EmbeddedSearch
 from ._indexer import SearchIndexer
+from ._meili import MeiliSearch
 from ._service import CatalogSearch, SearchResults, isbn_in_query
 from ._types import (
     FACETS,
@@ -23,6 +24,7 @@ __all__ = [
     "EmbeddedSearch",
     "FacetValue",
     "InvalidSearch",
+    "MeiliSearch",
     "SearchBackend",
     "SearchIndexer",
     "SearchPage",
