@@ -102,6 +102,10 @@ class Circulation:
             self._sites_loaded_at = monotonic()
         return self._sites
 
+    def forget_libraries(self) -> None:
+        """Read the libraries again at the next need (after a dataset changed them)."""
+        self._sites = {}
+
     async def site(self, session: AsyncSession, library_id: str) -> LibrarySite | None:
         """One library's site, or None when there is no such library."""
         sites = await self.libraries(session)

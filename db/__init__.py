@@ -16,6 +16,7 @@ from ._enums import (
 )
 from ._migrate import upgrade
 from ._models import (
+    AuthSession,
     Base,
     Fee,
     Hold,
@@ -24,6 +25,7 @@ from ._models import (
     LibraryClosure,
     LibraryHours,
     Loan,
+    LoginFailures,
     OutboxConsumer,
     OutboxEvent,
     Patron,
@@ -36,6 +38,7 @@ from ._outbox import OutboxReader
 
 __all__ = [
     "ACTIVE_HOLD_STATUSES",
+    "AuthSession",
     "Base",
     "DatePrecision",
     "Fee",
@@ -49,6 +52,7 @@ __all__ = [
     "LibraryHours",
     "Loan",
     "LoanType",
+    "LoginFailures",
     "MaterialType",
     "OutboxConsumer",
     "OutboxEvent",

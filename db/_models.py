@@ -43,6 +43,7 @@ from ._enums import (
 from ._types import BigId, UtcDateTime
 
 __all__ = [
+    "AuthSession",
     "Base",
     "Fee",
     "Hold",
@@ -51,6 +52,7 @@ __all__ = [
     "LibraryClosure",
     "LibraryHours",
     "Loan",
+    "LoginFailures",
     "OutboxConsumer",
     "OutboxEvent",
     "Patron",
@@ -420,6 +422,33 @@ class OutboxEvent(Base):
     occurred_at: Mapped[datetime]
 
     __table_args__ = (Index("ix_outbox_event_type_id", "event_type", "id"),)
+
+
+class AuthSession(Base):
+    """A refresh token (stored as its SHA-256). Rotation chains tokens in one family; a token
+    used twice means it was stolen, and the whole family is revoked."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), index=True)
+    family: Mapped[str] = mapped_column(String(32), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    rotated_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginFailures(Base):
+    """Consecutive failed logins for a card or an address, shared by every gateway process."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
 
 
 class OutboxConsumer(Base):

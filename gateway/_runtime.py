@@ -1,17 +1,47 @@
-"""The parts one process shares: settings, the database, the clock."""
+"""The parts one process shares: settings, the database, the clock, and the services built on
+them (circulation, search, sign-in), plus the background work that keeps them moving."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from circulation import Clock, ManualClock, SystemClock
-from db import create_engine, create_session_factory, upgrade
+from auth import AccessTokens, Authenticator
+from circulation import (
+    Circulation,
+    Clock,
+    ManualClock,
+    SystemClock,
+    WorkReport,
+    load_policy,
+    run_scheduled_work,
+)
+from db import Record, create_engine, create_session_factory, upgrade
+from search import CatalogSearch, EmbeddedSearch, MeiliSearch, SearchBackend, SearchIndexer
 
+from ._secrets import jwt_private_key
 from .settings import Settings
 
 __all__ = ["Runtime"]
+
+ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
+WORK_INTERVAL_SECONDS = 5.0
+
+log = logging.getLogger("tessera.worker")
+
+
+def _search_backend(settings: Settings) -> SearchBackend:
+    if settings.search == "meilisearch":
+        if not settings.meili_url:
+            raise ValueError("TESSERA_SEARCH=meilisearch needs TESSERA_MEILI_URL")
+        key = settings.meili_key.get_secret_value() if settings.meili_key else None
+        return MeiliSearch(url=settings.meili_url, api_key=key)
+    return EmbeddedSearch(settings.var_dir / "search.db")
 
 
 @dataclass
@@ -20,19 +50,63 @@ class Runtime:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    circulation: Circulation
+    search_backend: SearchBackend
+    search: CatalogSearch
+    indexer: SearchIndexer
+    authenticator: Authenticator
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         engine = create_engine(settings.resolved_database_url())
+        sessions = create_session_factory(engine)
         system = SystemClock()
-        # The test clock starts at the real time and is moved only by setClock.
+        # The test clock starts at the real time and is moved only by setClock; it rules
+        # circulation time only: session tokens always use the real clock.
         clock: Clock = ManualClock(system.now()) if settings.test_clock else system
-        return cls(settings, engine, create_session_factory(engine), clock)
+        circulation = Circulation(load_policy(settings.network), clock, sessions)
+        backend = _search_backend(settings)
+        tokens = AccessTokens(jwt_private_key(settings), lifetime=ACCESS_TOKEN_LIFETIME)
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            clock=clock,
+            circulation=circulation,
+            search_backend=backend,
+            search=CatalogSearch(backend),
+            indexer=SearchIndexer(backend, sessions, circulation),
+            authenticator=Authenticator(sessions, tokens, system),
+        )
 
     async def start(self) -> None:
-        """Bring the database schema up to date."""
+        """Bring the database schema up to date and open the search index (built anew when
+        it is empty and the catalogue is not)."""
         await upgrade(self.engine)
+        await self.search_backend.start()
+        if await self.search_backend.count() == 0:
+            async with self.sessions() as session:
+                records = await session.scalar(select(func.count()).select_from(Record))
+            if records:
+                await self.indexer.rebuild()
+
+    async def run_due_work(self) -> WorkReport:
+        """Everything due up to the clock's now: circulation's scheduled work, then the search
+        index catching up with the outbox."""
+        report = await run_scheduled_work(self.circulation)
+        await self.indexer.catch_up()
+        return report
+
+    async def work_forever(self, *, interval: float = WORK_INTERVAL_SECONDS) -> None:
+        """The worker loop: a failed round is logged and retried at the next one."""
+        while True:
+            try:
+                await self.run_due_work()
+            except Exception:
+                log.exception("scheduled work failed; retrying in %s s", interval)
+            await asyncio.sleep(interval)
 
     async def close(self) -> None:
+        await self.search_backend.close()
         await self.engine.dispose()

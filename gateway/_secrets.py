@@ -12,7 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from .settings import Settings
 
-__all__ = ["jwt_private_key", "load_vapid_private_key", "new_vapid_key_pair", "vapid_private_key"]
+__all__ = [
+    "jwt_private_key",
+    "load_vapid_private_key",
+    "new_vapid_key_pair",
+    "vapid_private_key",
+    "vapid_public_key",
+]
 
 
 def _pem(key: PrivateKeyTypes) -> bytes:
@@ -82,15 +88,21 @@ def vapid_private_key(settings: Settings) -> ec.EllipticCurvePrivateKey:
     return load_vapid_private_key(pem.decode())
 
 
+def _application_server_key(key: ec.EllipticCurvePrivateKey) -> str:
+    public = key.public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return base64.urlsafe_b64encode(public).rstrip(b"=").decode()
+
+
+def vapid_public_key(settings: Settings) -> str:
+    """The applicationServerKey the PWA passes to pushManager.subscribe (base64url)."""
+    return _application_server_key(vapid_private_key(settings))
+
+
 def new_vapid_key_pair() -> tuple[str, str]:
     """A new (private, public) VAPID pair in base64url: the raw private value and the
     uncompressed public point that browsers take as applicationServerKey."""
     key = ec.generate_private_key(ec.SECP256R1())
     private = key.private_numbers().private_value.to_bytes(32, "big")
-    public = key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
-    return (
-        base64.urlsafe_b64encode(private).rstrip(b"=").decode(),
-        base64.urlsafe_b64encode(public).rstrip(b"=").decode(),
-    )
+    return base64.urlsafe_b64encode(private).rstrip(b"=").decode(), _application_server_key(key)

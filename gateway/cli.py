@@ -24,6 +24,7 @@ from catalog import (
     read_dataset,
 )
 from catalog import load_dataset as write_dataset
+from circulation import InvalidPolicy
 from db import transaction
 
 from ._runtime import Runtime
@@ -39,6 +40,8 @@ async def _load(runtime: Runtime, path: Path) -> None:
     await runtime.start()
     async with transaction(runtime.sessions) as session:
         report = await write_dataset(session, dataset, now=runtime.clock.now())
+    runtime.circulation.forget_libraries()
+    await runtime.indexer.catch_up()
     print(
         f"Loaded {path}:\n"
         f"  libraries: {report.libraries}\n  records: {report.records}\n"
@@ -68,7 +71,7 @@ def _command_serve(settings: Settings, arguments: argparse.Namespace) -> int:
                 # The server opens its own connections in its own lifespan.
                 await runtime.engine.dispose()
         config = uvicorn.Config(
-            create_app(runtime),
+            create_app(runtime, worker=not arguments.no_worker),
             host=arguments.host,
             port=arguments.port,
             log_level="info",
@@ -146,13 +149,15 @@ def _command_import_marc(settings: Settings, arguments: argparse.Namespace) -> i
             await runtime.start()
             with _progress_bar(f"Reading {path.name}") as progress:
                 async with transaction(runtime.sessions) as session:
-                    return await import_marc(
+                    report = await import_marc(
                         session,
                         path,
                         library_id=arguments.library,
                         now=runtime.clock.now(),
                         progress=progress,
                     )
+            await runtime.indexer.catch_up()
+            return report
         finally:
             await runtime.close()
 
@@ -162,6 +167,33 @@ def _command_import_marc(settings: Settings, arguments: argparse.Namespace) -> i
         print(f"tessera: {error}", file=sys.stderr)
         return 2
     _print_marc_import_report(path, report)
+    return 0
+
+
+def _command_worker(settings: Settings, _arguments: argparse.Namespace) -> int:
+    async def run() -> None:
+        runtime = Runtime.from_settings(settings)
+        try:
+            await runtime.start()
+            print("Tessera worker: scheduled work and index updates", flush=True)
+            await runtime.work_forever()
+        finally:
+            await runtime.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def _command_reindex(settings: Settings, _arguments: argparse.Namespace) -> int:
+    async def run() -> int:
+        runtime = Runtime.from_settings(settings)
+        try:
+            await runtime.start()
+            return await runtime.indexer.rebuild()
+        finally:
+            await runtime.close()
+
+    print(f"Reindexed {asyncio.run(run())} records.")
     return 0
 
 
@@ -180,7 +212,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--dataset", type=Path, help="load this dataset first")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="leave the scheduled work to `tessera worker`"
+    )
     serve.set_defaults(handler=_command_serve)
+
+    worker = commands.add_parser("worker", help="run the scheduled work and index updates")
+    worker.set_defaults(handler=_command_worker)
+
+    reindex = commands.add_parser("reindex", help="rebuild the search index from the database")
+    reindex.set_defaults(handler=_command_reindex)
 
     load = commands.add_parser("load", help="load a dataset (JSON) into the database")
     load.add_argument("file", type=Path)
@@ -206,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     try:
         return int(arguments.handler(settings, arguments))
-    except InvalidDataset as error:
+    except (InvalidDataset, InvalidPolicy) as error:
         print(f"tessera: {error}", file=sys.stderr)
         return 2
 

@@ -1,33 +1,17 @@
-"""The GraphQL schema. A first slice: the network's libraries (the full contract comes next)."""
+"""The GraphQL schema: the domains' queries and mutations merged into one."""
 
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
+from strawberry.tools import merge_types
 
-from catalog import list_libraries
-
-from ._context import Context
+from .account import AccountMutation, AccountQuery
+from .catalog import CatalogQuery
+from .staff import StaffMutation
 
 __all__ = ["schema"]
 
+Query = merge_types("Query", (CatalogQuery, AccountQuery))
+Mutation = merge_types("Mutation", (AccountMutation, StaffMutation))
 
-@strawberry.type
-class Library:
-    id: strawberry.ID
-    name: str
-    address: str | None
-
-
-@strawberry.type
-class Query:
-    @strawberry.field(description="The libraries of the network, by name.")
-    async def libraries(self, info: Info[Context, None]) -> list[Library]:
-        async with info.context.sessions() as session:
-            rows = await list_libraries(session)
-        return [
-            Library(id=strawberry.ID(row.id), name=row.name, address=row.address) for row in rows
-        ]
-
-
-schema = strawberry.Schema(query=Query)
+schema = strawberry.Schema(query=Query, mutation=Mutation)
