@@ -141,7 +141,8 @@ def _like_baseline(
     """The same records in a plain table, searched with LIKE on every word (no index)."""
     connection = sqlite3.connect(folder / "like.db")
     connection.execute(
-        "CREATE TABLE docs(record_id TEXT, text TEXT, isbns TEXT, material_type TEXT, available INT)"
+        "CREATE TABLE docs(record_id TEXT, text TEXT, isbns TEXT, material_type TEXT,"
+        " available INT)"
     )
     connection.executemany(
         "INSERT INTO docs VALUES (?,?,?,?,?)",
@@ -186,6 +187,10 @@ def _percentiles(values: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered) * 1000, at(0.95), at(0.99)
 
 
+def _size_of(folder: Path) -> int:
+    return sum(file.stat().st_size for file in folder.glob("search.db*"))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=100_000)
@@ -203,7 +208,7 @@ async def main() -> None:
             await backend.upsert(documents[start : start + 2000])
         await backend.optimize()
         indexing = time.perf_counter() - started
-        size = sum(file.stat().st_size for file in Path(folder).glob("search.db*"))
+        size = _size_of(Path(folder))
         print(
             f"indexed {len(documents):,} records ({len(documents) * COPIES_PER_RECORD:,} copies)"
             f" in {indexing:.1f} s; index {size / 1e6:.1f} MB"
