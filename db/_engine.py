@@ -18,6 +18,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 __all__ = ["create_engine", "create_session_factory", "transaction"]
 
+# Marks the connection of a unit of work (see `transaction`), which may write.
+_WRITES = "tessera_writes"
+
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine for `url`, with SQLite set up for safe concurrent use."""
@@ -42,9 +45,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(connection: Any) -> None:
-        # A write lock up front: two transactions that read then write can never deadlock, so
-        # a limit checked inside a transaction still holds when it commits.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A unit of work takes the write lock up front: two transactions that read then write
+        # can never deadlock, and a limit checked inside one still holds when it commits.
+        # Reading sessions begin deferred, so readers never wait for each other (WAL).
+        writes = connection.get_execution_options().get(_WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
 
@@ -59,4 +64,5 @@ async def transaction(
 ) -> AsyncIterator[AsyncSession]:
     """One unit of work: commits when the block ends normally, rolls back on any exception."""
     async with sessions() as session, session.begin():
+        await session.connection(execution_options={_WRITES: True})
         yield session

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,7 +31,10 @@ from .settings import Settings
 __all__ = ["Runtime"]
 
 ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
-WORK_INTERVAL_SECONDS = 5.0
+# The index follows the outbox closely (a copy returned shows on the shelf within a second);
+# the scheduled work deals in days, so a minute is plenty.
+INDEX_INTERVAL_SECONDS = 0.5
+SCHEDULE_INTERVAL_SECONDS = 60.0
 
 log = logging.getLogger("tessera.worker")
 
@@ -98,14 +102,29 @@ class Runtime:
         await self.indexer.catch_up()
         return report
 
-    async def work_forever(self, *, interval: float = WORK_INTERVAL_SECONDS) -> None:
-        """The worker loop: a failed round is logged and retried at the next one."""
-        while True:
-            try:
-                await self.run_due_work()
-            except Exception:
-                log.exception("scheduled work failed; retrying in %s s", interval)
-            await asyncio.sleep(interval)
+    async def work_forever(
+        self,
+        *,
+        index_interval: float = INDEX_INTERVAL_SECONDS,
+        schedule_interval: float = SCHEDULE_INTERVAL_SECONDS,
+    ) -> None:
+        """The worker: index updates and scheduled work, each in a loop of its own; a failed
+        round is logged and retried at the next one."""
+
+        async def every(interval: float, work: Callable[[], Awaitable[object]], name: str) -> None:
+            while True:
+                try:
+                    await work()
+                except Exception:
+                    log.exception("%s failed; retrying in %s s", name, interval)
+                await asyncio.sleep(interval)
+
+        await asyncio.gather(
+            every(index_interval, self.indexer.catch_up, "index update"),
+            every(
+                schedule_interval, lambda: run_scheduled_work(self.circulation), "scheduled work"
+            ),
+        )
 
     async def close(self) -> None:
         await self.search_backend.close()
