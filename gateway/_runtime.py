@@ -4,9 +4,10 @@ them (circulation, search, sign-in), plus the background work that keeps them mo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -59,6 +60,7 @@ class Runtime:
     search: CatalogSearch
     indexer: SearchIndexer
     authenticator: Authenticator
+    _index_wanted: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -102,29 +104,38 @@ class Runtime:
         await self.indexer.catch_up()
         return report
 
+    def nudge_index(self) -> None:
+        """Something was written here: update the index now rather than at the next round."""
+        self._index_wanted.set()
+
     async def work_forever(
         self,
         *,
         index_interval: float = INDEX_INTERVAL_SECONDS,
         schedule_interval: float = SCHEDULE_INTERVAL_SECONDS,
     ) -> None:
-        """The worker: index updates and scheduled work, each in a loop of its own; a failed
-        round is logged and retried at the next one."""
+        """The worker: index updates (each round, or at once when nudged) and scheduled
+        work, each in a loop of its own; a failed round is logged and retried at the next."""
 
-        async def every(interval: float, work: Callable[[], Awaitable[object]], name: str) -> None:
+        async def index() -> None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._index_wanted.wait(), timeout=index_interval)
+            self._index_wanted.clear()
+            await self.indexer.catch_up()
+
+        async def schedule() -> None:
+            await run_scheduled_work(self.circulation)
+            await asyncio.sleep(schedule_interval)
+
+        async def forever(work: Callable[[], Awaitable[None]], name: str) -> None:
             while True:
                 try:
                     await work()
                 except Exception:
-                    log.exception("%s failed; retrying in %s s", name, interval)
-                await asyncio.sleep(interval)
+                    log.exception("%s failed; retrying", name)
+                    await asyncio.sleep(index_interval)
 
-        await asyncio.gather(
-            every(index_interval, self.indexer.catch_up, "index update"),
-            every(
-                schedule_interval, lambda: run_scheduled_work(self.circulation), "scheduled work"
-            ),
-        )
+        await asyncio.gather(forever(index, "index update"), forever(schedule, "scheduled work"))
 
     async def close(self) -> None:
         await self.search_backend.close()
