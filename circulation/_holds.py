@@ -25,12 +25,13 @@ from db import (
 from ._events import HOLD_READY, ITEM_STATUS_CHANGED, emit
 from ._refusals import Refusal
 from ._rules import pickup_deadline
-from ._state import Circulation, Outcome, lock_item, lock_patron, lock_record
+from ._state import Circulation, Outcome, lock_copy, lock_patron, lock_record
 
 __all__ = [
     "GeoPoint",
     "cancel_hold",
     "change_hold_pickup",
+    "lock_copies",
     "place_hold",
     "release_copy",
     "route_copy",
@@ -156,7 +157,7 @@ def _free(item: Item, today: date) -> bool:
     )
 
 
-async def _copies(session: AsyncSession, record: Record) -> list[Item]:
+async def lock_copies(session: AsyncSession, record: Record) -> list[Item]:
     """Every copy of the record, locked against a desk lending one at the same moment."""
     return list(
         await session.scalars(
@@ -179,7 +180,7 @@ async def serve_queue(
         return []
     today = circulation.today()
     if copies is None:
-        copies = await _copies(session, record)
+        copies = await lock_copies(session, record)
     copies = [
         copy
         for copy in copies
@@ -393,7 +394,7 @@ async def _place_hold(
     if record is None:
         return Outcome(refusal=Refusal("NOT_FOUND"))
     pickup = pickup_library_id or await _default_pickup(circulation, session, patron, near)
-    copies = await _copies(session, record)
+    copies = await lock_copies(session, record)
     refusal = await _refuse_hold(circulation, session, patron, record, copies, pickup)
     if refusal is not None:
         return Outcome(refusal=refusal)
@@ -412,12 +413,20 @@ async def _place_hold(
     return Outcome(hold)
 
 
-async def _own_hold(session: AsyncSession, hold_id: int, patron_id: int | None) -> Hold | None:
-    """The hold, locked; someone else's is as good as missing (`patron_id` None: staff)."""
-    hold = await session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
-    if hold is None or (patron_id is not None and hold.patron_id != patron_id):
+async def _own_hold(
+    session: AsyncSession, hold_id: int, patron_id: int | None
+) -> tuple[Hold, Record] | None:
+    """The hold and its record, locked record first (the order every operation on a queue
+    takes, so that none can deadlock another); someone else's hold is as good as missing
+    (`patron_id` None: staff)."""
+    record_id = await session.scalar(select(Hold.record_id).where(Hold.id == hold_id))
+    if record_id is None:
         return None
-    return hold
+    record = await lock_record(session, record_id)
+    hold = await session.scalar(select(Hold).where(Hold.id == hold_id).with_for_update())
+    if record is None or hold is None or (patron_id is not None and hold.patron_id != patron_id):
+        return None
+    return hold, record
 
 
 async def cancel_hold(
@@ -425,12 +434,12 @@ async def cancel_hold(
 ) -> Outcome[Hold]:
     """Leave the queue; a copy set aside goes to the next patron."""
     async with transaction(circulation.sessions) as session:
-        hold = await _own_hold(session, hold_id, patron_id)
-        if hold is None:
+        found = await _own_hold(session, hold_id, patron_id)
+        if found is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
+        hold, _ = found
         if hold.status not in ACTIVE_HOLD_STATUSES:
             return Outcome(refusal=_not_changeable(hold))
-        await lock_record(session, hold.record_id)
         now = circulation.clock.now()
         hold.status = HoldStatus.CANCELLED
         hold.ended_at = now
@@ -444,9 +453,10 @@ async def suspend_hold(
 ) -> Outcome[Hold]:
     """Pause a WAITING hold to `until` (inclusive; it keeps its place), or resume it (None)."""
     async with transaction(circulation.sessions) as session:
-        hold = await _own_hold(session, hold_id, patron_id)
-        if hold is None:
+        found = await _own_hold(session, hold_id, patron_id)
+        if found is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
+        hold, record = found
         if hold.status is not HoldStatus.WAITING:
             return Outcome(refusal=_not_changeable(hold))
         today = circulation.today()
@@ -460,8 +470,6 @@ async def suspend_hold(
                     },
                 )
             )
-        record = await lock_record(session, hold.record_id)
-        assert record is not None
         hold.suspended_until = until
         await session.flush()
         if until is None:
@@ -474,9 +482,10 @@ async def change_hold_pickup(
 ) -> Outcome[Hold]:
     """Collect at another library; a copy already on a hold shelf travels there."""
     async with transaction(circulation.sessions) as session:
-        hold = await _own_hold(session, hold_id, patron_id)
-        if hold is None:
+        found = await _own_hold(session, hold_id, patron_id)
+        if found is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
+        hold, _ = found
         if hold.status not in ACTIVE_HOLD_STATUSES:
             return Outcome(refusal=_not_changeable(hold))
         if await circulation.site(session, library_id) is None:
@@ -501,7 +510,7 @@ async def receive_transit(
 ) -> Outcome[Hold]:
     """A copy in transit arrived at its hold's pickup library: the hold is READY."""
     async with transaction(circulation.sessions) as session:
-        item = await lock_item(session, barcode)
+        item = await lock_copy(session, barcode)
         if item is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
         hold = await session.scalar(

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import (
+    ACTIVE_HOLD_STATUSES,
     Fee,
     FeeKind,
     Hold,
@@ -30,7 +31,7 @@ from ._holds import route_copy
 from ._patrons import sync_standing
 from ._refusals import Refusal
 from ._rules import RenewalCheck, age_on, days_late, due_date, late_fee_cents, renewal_check
-from ._state import Circulation, Outcome, lock_item, lock_patron
+from ._state import Circulation, Outcome, lock_copy, lock_patron
 
 __all__ = ["CheckinResult", "checkin", "checkout", "renew_all", "renew_loan", "renewal_state"]
 
@@ -84,7 +85,7 @@ async def checkout(
     async with transaction(circulation.sessions) as session:
         patron_id = await session.scalar(select(Patron.id).where(Patron.card_number == card_number))
         patron = await lock_patron(session, patron_id) if patron_id is not None else None
-        item = await lock_item(session, barcode)
+        item = await lock_copy(session, barcode)
         library = await session.get(Library, library_id)
         if patron is None or item is None or library is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
@@ -101,9 +102,11 @@ async def checkout(
             return Outcome(refusal=Refusal("EMBARGOED", days={"from_day": embargo}))
         today = circulation.today()
         held_for = await session.scalar(
-            select(Hold).where(
+            select(Hold)
+            .where(
                 Hold.item_id == item.id, Hold.status.in_([HoldStatus.READY, HoldStatus.IN_TRANSIT])
             )
+            .with_for_update()
         )
         in_quarantine = item.status is ItemStatus.IN_QUARANTINE and (
             item.available_from is None or item.available_from > today
@@ -130,23 +133,10 @@ async def checkout(
             due_date=due_date(circulation.policy, rule, loaned_on=today, calendar=calendar),
         )
         session.add(loan)
-        # The patron's hold on this title is fulfilled, whichever copy they take.
-        fulfilled = held_for or await session.scalar(
-            select(Hold)
-            .where(
-                Hold.patron_id == patron.id,
-                Hold.record_id == record.id,
-                Hold.status == HoldStatus.WAITING,
-            )
-            .with_for_update()
-        )
-        if fulfilled is not None:
-            fulfilled.status = HoldStatus.FULFILLED
-            fulfilled.ended_at = now
-            fulfilled.item_id = item.id
         item.status = ItemStatus.ON_LOAN
         item.location_library_id = None
         item.available_from = None
+        await _fulfil_hold(circulation, session, patron, record, item, now=now)
         await session.flush()
         emit(
             session,
@@ -155,6 +145,41 @@ async def checkout(
             now=now,
         )
         return Outcome(loan)
+
+
+async def _fulfil_hold(
+    circulation: Circulation,
+    session: AsyncSession,
+    patron: Patron,
+    record: Record,
+    taken: Item,
+    *,
+    now: datetime,
+) -> None:
+    """The patron's hold on the title is fulfilled, whichever copy they take; a different
+    copy set aside for it goes on to the next patron."""
+    hold = await session.scalar(
+        select(Hold)
+        .where(
+            Hold.patron_id == patron.id,
+            Hold.record_id == record.id,
+            Hold.status.in_(ACTIVE_HOLD_STATUSES),
+        )
+        .with_for_update()
+    )
+    if hold is None:
+        return
+    set_aside = hold.item_id if hold.item_id != taken.id else None
+    hold.status = HoldStatus.FULFILLED
+    hold.ended_at = now
+    hold.item_id = taken.id
+    if set_aside is None:
+        return
+    await session.flush()
+    other = await session.get(Item, set_aside, with_for_update=True)
+    assert other is not None
+    at_library = other.location_library_id or other.library_id
+    await route_copy(circulation, session, other, record, at_library=at_library, now=now)
 
 
 @dataclass(frozen=True)
@@ -219,19 +244,25 @@ async def checkin(
 ) -> Outcome[CheckinResult]:
     """Take a copy back: settle the late fee, apply blocks, and route the copy onward."""
     async with transaction(circulation.sessions) as session:
-        item = await lock_item(session, barcode)
-        if item is None or await session.get(Library, library_id) is None:
+        item_id = await session.scalar(select(Item.id).where(Item.barcode == barcode))
+        if item_id is None or await session.get(Library, library_id) is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
+        borrower = await session.scalar(
+            select(Loan.patron_id).where(Loan.item_id == item_id, Loan.returned_at.is_(None))
+        )
+        if borrower is None:
+            return Outcome(refusal=Refusal("NOT_ON_LOAN"))
+        # Locks in the order every operation takes: patron, record, copy, then the loan.
+        patron = await lock_patron(session, borrower)
+        item = await lock_copy(session, barcode)
         loan = await session.scalar(
             select(Loan)
-            .where(Loan.item_id == item.id, Loan.returned_at.is_(None))
+            .where(Loan.item_id == item_id, Loan.returned_at.is_(None))
             .with_for_update()
         )
-        if loan is None:
+        if patron is None or item is None or loan is None or loan.patron_id != patron.id:
             return Outcome(refusal=Refusal("NOT_ON_LOAN"))
-        patron = await lock_patron(session, loan.patron_id)
         record = await session.get(Record, item.record_id)
-        assert patron is not None
         assert record is not None
         now = circulation.clock.now()
         today = circulation.today()

@@ -34,7 +34,7 @@ from ._events import (
     OVERDUE,
     emit,
 )
-from ._holds import release_copy, serve_queue
+from ._holds import lock_copies, release_copy, serve_queue
 from ._patrons import sync_standing
 from ._rules import days_late
 from ._state import Circulation, lock_record
@@ -61,14 +61,22 @@ async def _expire_holds(
     circulation: Circulation, session: AsyncSession, report: WorkReport
 ) -> None:
     now, today = circulation.clock.now(), circulation.today()
-    expired = await session.scalars(
-        select(Hold)
+    due = await session.execute(
+        select(Hold.id, Hold.record_id)
         .where(Hold.status == HoldStatus.READY, Hold.pickup_deadline < today)
         .order_by(Hold.id)
-        .with_for_update()
     )
-    for hold in expired:
-        await lock_record(session, hold.record_id)
+    for hold_id, record_id in due.all():
+        # Record first, then the hold (the order of every queue operation), and look again:
+        # the patron may have collected it meanwhile.
+        await lock_record(session, record_id)
+        hold = await session.scalar(
+            select(Hold)
+            .where(Hold.id == hold_id, Hold.status == HoldStatus.READY)
+            .with_for_update()
+        )
+        if hold is None:
+            continue
         hold.status = HoldStatus.EXPIRED
         hold.ended_at = now
         emit(
@@ -128,20 +136,31 @@ async def _serve_queues(
             .distinct()
         )
     )
+    record_ids.update(
+        await session.scalars(select(Item.record_id).where(quarantine_over).distinct())
+    )
     for record_id in sorted(record_ids):
+        # Record first, then its copies (the order of every queue operation).
         record = await lock_record(session, record_id)
-        if record is not None:
-            report.holds_served += len(await serve_queue(circulation, session, record, now=now))
-    for item in await session.scalars(select(Item).where(quarantine_over).with_for_update()):
-        item.status = ItemStatus.AVAILABLE
-        item.available_from = None
-        emit(
-            session,
-            ITEM_STATUS_CHANGED,
-            {"itemId": item.id, "recordId": item.record_id, "status": item.status.value},
-            now=now,
+        if record is None:
+            continue
+        copies = await lock_copies(session, record)
+        report.holds_served += len(
+            await serve_queue(circulation, session, record, now=now, copies=copies)
         )
-        report.quarantines_ended += 1
+        for item in copies:
+            if item.status is ItemStatus.IN_QUARANTINE and item.available_from is not None:
+                if item.available_from > today:
+                    continue
+                item.status = ItemStatus.AVAILABLE
+                item.available_from = None
+                emit(
+                    session,
+                    ITEM_STATUS_CHANGED,
+                    {"itemId": item.id, "recordId": item.record_id, "status": item.status.value},
+                    now=now,
+                )
+                report.quarantines_ended += 1
 
 
 async def _due_soon(circulation: Circulation, session: AsyncSession, report: WorkReport) -> None:

@@ -30,7 +30,7 @@ from ._refusals import Refusal
 from ._rules import embargo_end
 from ._standing import Standing, evaluate_standing
 
-__all__ = ["Circulation", "LibrarySite", "Outcome"]
+__all__ = ["Circulation", "LibrarySite", "Outcome", "lock_copy", "lock_patron", "lock_record"]
 
 T = TypeVar("T", covariant=True)
 
@@ -177,7 +177,12 @@ async def lock_patron(session: AsyncSession, patron_id: int) -> Patron | None:
     return await session.scalar(select(Patron).where(Patron.id == patron_id).with_for_update())
 
 
-async def lock_item(session: AsyncSession, barcode: str) -> Item | None:
+async def lock_copy(session: AsyncSession, barcode: str) -> Item | None:
+    """The copy, locked after its record: the order every operation on a record's copies
+    and queue takes (patron, record, copies, holds), so that none can deadlock another."""
+    record_id = await session.scalar(select(Item.record_id).where(Item.barcode == barcode))
+    if record_id is None or await lock_record(session, record_id) is None:
+        return None
     return await session.scalar(select(Item).where(Item.barcode == barcode).with_for_update())
 
 
