@@ -281,25 +281,9 @@ async def _refuse_hold(
     standing = await circulation.standing(session, patron)
     if standing.blocked:
         return standing.refusal()
-    if record.latest_issue and not circulation.policy.circulating.latest_issue_holdable:
-        return Refusal(
-            "NOT_HOLDABLE",
-            {
-                "reason_it": "è l'ultimo numero del periodico, da leggere in sede",
-                "reason_en": "it is the latest issue of the periodical, for reading in the library",
-            },
-        )
-    if not any(
-        circulation.not_loanable(copy, record) is None and copy.status is not ItemStatus.LOST
-        for copy in copies
-    ):
-        return Refusal(
-            "NOT_HOLDABLE",
-            {
-                "reason_it": "la rete non ne ha copie che si prestano",
-                "reason_en": "the network has no copy that is lent",
-            },
-        )
+    refusal = circulation.not_holdable(record, copies)
+    if refusal is not None:
+        return refusal
     if await circulation.site(session, pickup_library_id) is None:
         return Refusal("INVALID_PICKUP_LIBRARY")
     active = Hold.status.in_(ACTIVE_HOLD_STATUSES)

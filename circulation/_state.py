@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from time import monotonic
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db import (
     Fee,
     Item,
+    ItemStatus,
     Library,
     LibraryClosure,
     LibraryHours,
@@ -160,6 +162,30 @@ class Circulation:
         if reasons is None:
             return None
         return Refusal("NOT_LOANABLE", {"reason_it": reasons[0], "reason_en": reasons[1]})
+
+    def not_holdable(self, record: Record, copies: Iterable[Item]) -> Refusal | None:
+        """Why nobody may place a hold on this record (NOT_HOLDABLE), or None."""
+        if record.latest_issue and not self.policy.circulating.latest_issue_holdable:
+            return Refusal(
+                "NOT_HOLDABLE",
+                {
+                    "reason_it": "è l'ultimo numero del periodico, da leggere in sede",
+                    "reason_en": "it is the latest issue of the periodical, for reading in the"
+                    " library",
+                },
+            )
+        if not any(
+            self.not_loanable(copy, record) is None and copy.status is not ItemStatus.LOST
+            for copy in copies
+        ):
+            return Refusal(
+                "NOT_HOLDABLE",
+                {
+                    "reason_it": "la rete non ne ha copie che si prestano",
+                    "reason_en": "the network has no copy that is lent",
+                },
+            )
+        return None
 
     def embargoed_until(self, record: Record) -> date | None:
         """The first day this record's copies may circulate, while that day is still ahead."""

@@ -26,6 +26,7 @@ from catalog import (
 from catalog import load_dataset as write_dataset
 from circulation import InvalidPolicy
 from db import transaction
+from schema import schema as graphql_schema
 
 from ._runtime import Runtime
 from ._secrets import new_vapid_key_pair
@@ -204,6 +205,16 @@ def _command_vapid_keys(_settings: Settings, _arguments: argparse.Namespace) -> 
     return 0
 
 
+def _command_export_schema(_settings: Settings, arguments: argparse.Namespace) -> int:
+    sdl = f"{graphql_schema}\n"
+    if arguments.output is None:
+        sys.stdout.write(sdl)
+    else:
+        arguments.output.write_text(sdl, encoding="utf-8")
+        print(f"Wrote the GraphQL schema to {arguments.output}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tessera", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -239,6 +250,12 @@ def _parser() -> argparse.ArgumentParser:
 
     vapid = commands.add_parser("vapid-keys", help="print a new VAPID key pair")
     vapid.set_defaults(handler=_command_vapid_keys)
+
+    export_schema = commands.add_parser(
+        "export-schema", help="print the GraphQL schema (SDL), or write it to a file"
+    )
+    export_schema.add_argument("output", nargs="?", type=Path, help="e.g. schema.graphql")
+    export_schema.set_defaults(handler=_command_export_schema)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,11 +32,36 @@ class Settings(BaseSettings):
     vapid_subject: str = "mailto:tessera@example.org"
     jwt_private_key: SecretStr | None = None
     push_allow_loopback: bool = False
+    graphiql: bool = Field(
+        default=False, description="1 serves GraphiQL at /graphql and answers introspection"
+    )
+    pwa_origin: str | None = Field(
+        default=None,
+        description="the one other origin (scheme://host[:port]) allowed to call /graphql by CORS;"
+        " default: same origin only",
+    )
+    persisted_only: bool = Field(
+        default=False, description="1 accepts only the registered (persisted) operations"
+    )
 
     @field_validator("var_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("pwa_origin")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip().rstrip("/"))
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname or parts.username is not None:
+            raise ValueError(f"not an origin (scheme://host[:port]): {value!r}")
+        if parts.path or parts.query or parts.fragment:
+            raise ValueError(f"an origin has no path, query or fragment: {value!r}")
+        # Browsers send the Origin header with the scheme and the host in lower case.
+        return f"{scheme}://{parts.netloc.lower()}"
 
     def resolved_database_url(self) -> str:
         """The configured database, or the embedded SQLite file in the var dir."""

@@ -1,0 +1,1 @@
+"""The patron's mutations, one a file: each checks its input, calls the domain, answers."""
