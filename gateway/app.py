@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -33,9 +33,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.types.graphql import OperationType
 
 from circulation import ManualClock
 from schema import Context, Services, language_of
@@ -209,6 +211,19 @@ class _GraphQLRouter(GraphQLRouter[Context, None]):
         return response
 
 
+class IndexNudge(SchemaExtension):
+    """After a mutation, the search index catches up at once rather than at its next round
+    (a copy returned at the desk shows on the shelf within a few milliseconds)."""
+
+    def __init__(self, nudge: Callable[[], None]) -> None:
+        self._nudge = nudge
+
+    def on_execute(self) -> Iterator[None]:
+        yield
+        if self.execution_context.operation_type is OperationType.MUTATION:
+            self._nudge()
+
+
 async def _passes(check: Callable[[], Awaitable[bool]]) -> bool:
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
@@ -252,6 +267,7 @@ def create_app(runtime: Runtime, *, worker: bool = True) -> FastAPI:
         extensions=[
             lambda: PersistedQueries(registry, only=settings.persisted_only),
             OperationNameRecorder,
+            lambda: IndexNudge(runtime.nudge_index),
         ],
     )
 
