@@ -18,6 +18,7 @@ from ._migrate import upgrade
 from ._models import (
     AuthSession,
     Base,
+    Delivery,
     Fee,
     Hold,
     Item,
@@ -41,6 +42,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "DatePrecision",
+    "Delivery",
     "Fee",
     "FeeKind",
     "Hold",

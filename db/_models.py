@@ -45,6 +45,7 @@ from ._types import BigId, UtcDateTime
 __all__ = [
     "AuthSession",
     "Base",
+    "Delivery",
     "Fee",
     "Hold",
     "Item",
@@ -458,3 +459,52 @@ class OutboxConsumer(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_event_id: Mapped[int] = mapped_column(BigId, default=0)
+
+
+_DELIVERY_OPEN = text("status IN ('pending', 'deferred', 'sending')")
+
+
+class Delivery(Base):
+    """One notification of one outbox event on one channel to one target (a device, a phone,
+    an address). The unique key is what makes it go out once, however many workers read the
+    outbox; `next_attempt_at` is when it is due (after quiet hours, a retry's wait, or the
+    lease of the worker sending it, while `sending`)."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # f"{event_id}:{channel}:{target}", and the SMS reference the gateway deduplicates on.
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    event_id: Mapped[int] = mapped_column(BigId, index=True)
+    event_type: Mapped[str] = mapped_column(String(40))
+    # The event's payload, kept here so that the outbox may be pruned.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    # The device, for push; a subscription removed meanwhile leaves NULL (and no message).
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("push_subscriptions.id", ondelete="SET NULL"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # The text as first built, so that a retry sends the same message.
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    __table_args__ = (
+        CheckConstraint("channel IN ('push', 'sms', 'email')", name="channel"),
+        CheckConstraint(
+            "status IN ('pending', 'deferred', 'sending', 'sent', 'failed', 'skipped')",
+            name="status",
+        ),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index(
+            "ix_deliveries_due",
+            "next_attempt_at",
+            sqlite_where=_DELIVERY_OPEN,
+            postgresql_where=_DELIVERY_OPEN,
+        ),
+    )

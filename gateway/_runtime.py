@@ -1,5 +1,5 @@
 """The parts one process shares: settings, the database, the clock, and the services built on
-them (circulation, search, sign-in), plus the background work that keeps them moving."""
+them (circulation, search, sign-in, notifications), plus the background work."""
 
 from __future__ import annotations
 
@@ -24,9 +24,10 @@ from circulation import (
     run_scheduled_work,
 )
 from db import Record, create_engine, create_session_factory, upgrade
+from push import Notifier
 from search import CatalogSearch, EmbeddedSearch, MeiliSearch, SearchBackend, SearchIndexer
 
-from ._secrets import jwt_private_key
+from ._secrets import jwt_private_key, vapid_private_key
 from .settings import Settings
 
 __all__ = ["Runtime"]
@@ -36,6 +37,7 @@ ACCESS_TOKEN_LIFETIME = timedelta(minutes=15)
 # the scheduled work deals in days, so a minute is plenty.
 INDEX_INTERVAL_SECONDS = 0.5
 SCHEDULE_INTERVAL_SECONDS = 60.0
+NOTIFY_INTERVAL_SECONDS = 1.0
 
 log = logging.getLogger("tessera.worker")
 
@@ -60,6 +62,7 @@ class Runtime:
     search: CatalogSearch
     indexer: SearchIndexer
     authenticator: Authenticator
+    notifier: Notifier
     _index_wanted: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @classmethod
@@ -74,6 +77,18 @@ class Runtime:
         circulation = Circulation(load_policy(settings.network), clock, sessions)
         backend = _search_backend(settings)
         tokens = AccessTokens(jwt_private_key(settings), lifetime=ACCESS_TOKEN_LIFETIME)
+        notifier = Notifier(
+            circulation=circulation,
+            vapid_private_key=vapid_private_key(settings),
+            vapid_subject=settings.vapid_subject,
+            allow_loopback=settings.push_allow_loopback,
+            sms_url=settings.sms_url,
+            sms_token=settings.sms_token.get_secret_value() if settings.sms_token else None,
+            sms_only_as_fallback=settings.sms_fallback_only,
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            smtp_sender=settings.smtp_sender,
+        )
         return cls(
             settings=settings,
             engine=engine,
@@ -84,6 +99,7 @@ class Runtime:
             search=CatalogSearch(backend),
             indexer=SearchIndexer(backend, sessions, circulation),
             authenticator=Authenticator(sessions, tokens, system),
+            notifier=notifier,
         )
 
     async def start(self) -> None:
@@ -102,6 +118,7 @@ class Runtime:
         index catching up with the outbox."""
         report = await run_scheduled_work(self.circulation)
         await self.indexer.catch_up()
+        await self.notifier.deliver_due()
         return report
 
     def nudge_index(self) -> None:
@@ -127,6 +144,10 @@ class Runtime:
             await run_scheduled_work(self.circulation)
             await asyncio.sleep(schedule_interval)
 
+        async def notify() -> None:
+            await self.notifier.deliver_due()
+            await asyncio.sleep(NOTIFY_INTERVAL_SECONDS)
+
         async def forever(work: Callable[[], Awaitable[None]], name: str) -> None:
             while True:
                 try:
@@ -135,8 +156,13 @@ class Runtime:
                     log.exception("%s failed; retrying", name)
                     await asyncio.sleep(index_interval)
 
-        await asyncio.gather(forever(index, "index update"), forever(schedule, "scheduled work"))
+        await asyncio.gather(
+            forever(index, "index update"),
+            forever(schedule, "scheduled work"),
+            forever(notify, "notifications"),
+        )
 
     async def close(self) -> None:
+        await self.notifier.close()
         await self.search_backend.close()
         await self.engine.dispose()

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     vapid_subject: str = "mailto:tessera@example.org"
     jwt_private_key: SecretStr | None = None
     push_allow_loopback: bool = False
+    # SMS (which costs the library money) only when no push subscription accepted a message.
+    sms_fallback_only: bool = False
+    # E-mail, for patrons reached by neither push nor SMS; unset: no e-mail.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str | None = None
     graphiql: bool = Field(
         default=False, description="1 serves GraphiQL at /graphql and answers introspection"
     )

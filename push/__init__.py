@@ -1,5 +1,7 @@
-"""Notifications: the web push subscriptions that patrons' browsers hand over."""
+"""Notifications: web push, SMS and e-mail delivered once from the outbox, and the push
+subscriptions that patrons' browsers hand over."""
 
+from ._notifier import DeliveryReport, Notifier
 from ._subscriptions import (
     InvalidSubscription,
     check_endpoint,
@@ -7,4 +9,11 @@ from ._subscriptions import (
     store_subscription,
 )
 
-__all__ = ["InvalidSubscription", "check_endpoint", "remove_subscription", "store_subscription"]
+__all__ = [
+    "DeliveryReport",
+    "InvalidSubscription",
+    "Notifier",
+    "check_endpoint",
+    "remove_subscription",
+    "store_subscription",
+]
