@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import (
@@ -20,6 +20,7 @@ from db import (
     Item,
     ItemStatus,
     Loan,
+    OutboxEvent,
     Patron,
     StandingCode,
     StandingSource,
@@ -164,27 +165,47 @@ async def _serve_queues(
 
 
 async def _due_soon(circulation: Circulation, session: AsyncSession, report: WorkReport) -> None:
-    """One notice per patron and day for all the loans coming due (a digest, not one per book)."""
+    """One notice per patron and day for all the loans coming due (a digest, not one per book).
+
+    One UPDATE marks the loans and returns them: set-based, so a million open loans take
+    seconds, and a second worker's UPDATE waits for the first and then finds them marked."""
     now, today = circulation.clock.now(), circulation.today()
     horizon = today + timedelta(days=circulation.policy.notices.due_soon_days)
-    loans = await session.scalars(
-        select(Loan)
+    marked = await session.execute(
+        update(Loan)
         .where(
             Loan.returned_at.is_(None),
             Loan.due_date >= today,
             Loan.due_date <= horizon,
             (Loan.due_soon_notice_for.is_(None)) | (Loan.due_soon_notice_for != Loan.due_date),
         )
-        .order_by(Loan.patron_id, Loan.due_date, Loan.id)
-        .with_for_update()
+        .values(due_soon_notice_for=Loan.due_date)
+        .returning(Loan.id, Loan.patron_id, Loan.due_date)
+        .execution_options(synchronize_session=False)
     )
-    by_patron: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for loan in loans:
-        loan.due_soon_notice_for = loan.due_date
-        by_patron[loan.patron_id].append({"loanId": loan.id, "dueDate": loan.due_date.isoformat()})
-    for patron_id, due in by_patron.items():
-        emit(session, DUE_SOON, {"patronId": patron_id, "loans": due}, now=now)
-        report.due_soon_notices += 1
+    by_patron: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    for loan_id, patron_id, due in marked:
+        by_patron[patron_id].append((due, loan_id))
+    if not by_patron:
+        return
+    await session.execute(
+        insert(OutboxEvent),
+        [
+            {
+                "event_type": DUE_SOON,
+                "payload": {
+                    "patronId": patron_id,
+                    "loans": [
+                        {"loanId": loan_id, "dueDate": due.isoformat()}
+                        for due, loan_id in sorted(loans)
+                    ],
+                },
+                "occurred_at": now,
+            }
+            for patron_id, loans in sorted(by_patron.items())
+        ],
+    )
+    report.due_soon_notices += len(by_patron)
 
 
 async def _overdue(circulation: Circulation, session: AsyncSession, report: WorkReport) -> None:
