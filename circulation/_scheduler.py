@@ -10,9 +10,11 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog import RECORD_CHANGED
 from db import (
     Fee,
     Hold,
@@ -22,6 +24,8 @@ from db import (
     Loan,
     OutboxEvent,
     Patron,
+    Record,
+    SchedulerMark,
     StandingCode,
     StandingSource,
     transaction,
@@ -37,7 +41,7 @@ from ._events import (
 )
 from ._holds import lock_copies, release_copy, serve_queue
 from ._patrons import sync_standing
-from ._rules import days_late
+from ._rules import days_late, embargo_end
 from ._state import Circulation, lock_record
 
 __all__ = ["WorkReport", "run_scheduled_work"]
@@ -52,6 +56,7 @@ class WorkReport:
     due_soon_notices: int = 0
     overdue_notices: int = 0
     standings_checked: int = 0
+    embargoes_ended: int = 0
 
     @property
     def anything(self) -> bool:
@@ -285,10 +290,60 @@ async def _standings(circulation: Circulation, session: AsyncSession, report: Wo
             report.standings_checked += 1
 
 
+EMBARGO_SWEEP = "embargo-ends"
+
+
+async def _embargoes_ending(
+    circulation: Circulation, session: AsyncSession, report: WorkReport
+) -> None:
+    """Records whose embargo ended since the last sweep go to the outbox, so that the search
+    index shows their copies on the shelf (waiting holds are served by _serve_queues)."""
+    embargo = circulation.policy.embargo
+    if embargo is None:
+        return
+    now, today = circulation.clock.now(), circulation.today()
+    mark = await session.get(SchedulerMark, EMBARGO_SWEEP, with_for_update=True)
+    since = mark.day if mark is not None else today - timedelta(days=1)
+    if since >= today:
+        return
+    # A year-only date counts from the next 1 January: look a year further back.
+    oldest = since - relativedelta(months=embargo.months, years=1)
+    candidates = await session.scalars(
+        select(Record).where(
+            Record.material_type.in_(embargo.material_types),
+            Record.published_on > oldest,
+            Record.published_on <= today,
+        )
+    )
+    for record in candidates:
+        ends = embargo_end(
+            circulation.policy,
+            material_type=record.material_type,
+            published_on=record.published_on,
+            precision=record.published_precision,
+        )
+        if ends is not None and since < ends <= today:
+            emit(session, RECORD_CHANGED, {"recordId": record.id}, now=now)
+            report.embargoes_ended += 1
+    if mark is None:
+        session.add(SchedulerMark(name=EMBARGO_SWEEP, day=today))
+    else:
+        mark.day = today
+
+
 async def run_scheduled_work(circulation: Circulation) -> WorkReport:
     """Do the work due up to the clock's now; each step in a transaction of its own."""
     report = WorkReport()
-    for step in (_expire_holds, _pickup_reminders, _serve_queues, _due_soon, _overdue, _standings):
+    steps = (
+        _expire_holds,
+        _pickup_reminders,
+        _serve_queues,
+        _embargoes_ending,
+        _due_soon,
+        _overdue,
+        _standings,
+    )
+    for step in steps:
         async with transaction(circulation.sessions) as session:
             await step(circulation, session, report)
     return report

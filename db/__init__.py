@@ -34,6 +34,7 @@ from ._models import (
     PushSubscription,
     Record,
     RecordIsbn,
+    SchedulerMark,
 )
 from ._outbox import OutboxReader
 
@@ -65,6 +66,7 @@ __all__ = [
     "Record",
     "RecordIsbn",
     "Role",
+    "SchedulerMark",
     "Section",
     "StandingCode",
     "StandingSource",

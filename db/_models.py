@@ -61,6 +61,7 @@ __all__ = [
     "PushSubscription",
     "Record",
     "RecordIsbn",
+    "SchedulerMark",
 ]
 
 # Stable constraint names, so that migrations can refer to them on both databases.
@@ -450,6 +451,15 @@ class LoginFailures(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+
+
+class SchedulerMark(Base):
+    """The last day a day-by-day sweep of the scheduled work covered (e.g. embargoes ending)."""
+
+    __tablename__ = "scheduler_marks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
 
 
 class OutboxConsumer(Base):
