@@ -18,9 +18,11 @@ from circulation import (
     ManualClock,
     Outcome,
     Refusal,
+    checkout,
     hold_views,
     load_policy,
     loan_views,
+    renew_loan,
     run_scheduled_work,
 )
 from db import (
@@ -254,3 +256,35 @@ def refused(outcome: Outcome[Any]) -> str:
 async def make_world(sessions: async_sessionmaker[AsyncSession], network: str) -> World:
     clock = ManualClock(START)
     return World(Circulation(load_policy(network), clock, sessions), clock, sessions)
+
+
+async def lend(world: World, patron: Patron, barcode: str, library: str) -> Outcome[Loan]:
+    return await checkout(
+        world.circulation, card_number=patron.card_number, barcode=barcode, library_id=library
+    )
+
+
+async def lent(world: World, patron: Patron, barcode: str, library: str) -> Loan:
+    loan: Loan = ok(await lend(world, patron, barcode, library))
+    return loan
+
+
+async def renew(world: World, patron: Patron, loan: Loan) -> Outcome[Loan]:
+    return await renew_loan(world.circulation, loan_id=loan.id, patron_id=patron.id)
+
+
+async def embargo_case(
+    world: World, library_id: str, material: MaterialType, published: str, first_day: date
+) -> None:
+    """Refused EMBARGOED (from `first_day`) the day before it, lent on it."""
+    library = await world.library(library_id)
+    record = await world.record(material=material, published=published)
+    barcode = await world.item(record, library)
+    patron = await world.patron(library)
+
+    await world.advance_to(date.fromordinal(first_day.toordinal() - 1))
+    embargoed = refusal(await lend(world, patron, barcode, library))
+    assert (embargoed.code, embargoed.days["from_day"]) == ("EMBARGOED", first_day)
+
+    await world.advance_to(first_day)
+    await lent(world, patron, barcode, library)
