@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import statistics
 import tempfile
 import time as timer
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import partial
 from pathlib import Path
 
-import asyncpg
+from _postgres import temporary_database
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth import hash_pin
@@ -63,9 +60,6 @@ RECORDS = 50_000
 ITEMS_PER_RECORD = 2
 PATRONS = 10_000
 START = datetime(2026, 3, 2, 10, 0, tzinfo=LIBRARY_TIME_ZONE)
-POSTGRES_URL = os.environ.get(
-    "TESSERA_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 @dataclass(frozen=True)
@@ -288,21 +282,6 @@ async def _run(url: str, label: str, operations: int, concurrency: int) -> None:
     await engine.dispose()
 
 
-async def _postgres_database() -> tuple[str, Callable[[], Awaitable[None]]]:
-    admin_dsn = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(False)
-    name = f"tessera_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(admin_dsn)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-    return make_url(POSTGRES_URL).set(database=name).render_as_string(False), drop
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--operations", type=int, default=3000)
@@ -315,7 +294,7 @@ async def main() -> None:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
             await _run(url, "SQLite", arguments.operations, arguments.concurrency)
     if not arguments.skip_postgres:
-        url, drop = await _postgres_database()
+        url, drop = await temporary_database()
         try:
             await _run(url, "PostgreSQL", arguments.operations, arguments.concurrency)
         finally:

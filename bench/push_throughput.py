@@ -26,8 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -35,13 +33,13 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import uvloop
+from _postgres import asyncpg_dsn, temporary_database
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from pywebpush import webpush, webpush_async
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
 from circulation import LIBRARY_TIME_ZONE, Circulation, ManualClock, WorkReport, load_policy
 from circulation._scheduler import _due_soon
@@ -50,9 +48,6 @@ from push._messages import DueLoan, Message, due_soon, hold_ready
 from push._notifier import Notifier
 from push._webpush import PushTarget, WebPushSender
 
-POSTGRES_URL = os.environ.get(
-    "TESSERA_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
 SUBJECT = "mailto:bench@example.org"
 RESPONSE_DELAY = 0.05
 START = datetime(2026, 3, 2, 10, 0, tzinfo=LIBRARY_TIME_ZONE)
@@ -422,7 +417,8 @@ def _browser_keys() -> tuple[str, str]:
 
 async def end_to_end(arguments: argparse.Namespace) -> None:
     process, origin = _start_service()
-    url, dsn, drop = await _postgres_database()
+    url, drop = await temporary_database()
+    dsn = asyncpg_dsn(url)
     try:
         engine = create_engine(url)
         await upgrade(engine)
@@ -455,26 +451,6 @@ async def end_to_end(arguments: argparse.Namespace) -> None:
 
 
 # -- the due-soon scan ---------------------------------------------------------------------
-
-
-async def _postgres_database() -> tuple[str, str, Callable[[], Awaitable[None]]]:
-    admin_dsn = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(False)
-    name = f"tessera_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(admin_dsn)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-    url = make_url(POSTGRES_URL).set(database=name)
-    return (
-        url.render_as_string(False),
-        url.set(drivername="postgresql").render_as_string(False),
-        drop,
-    )
 
 
 async def _load_loans(url: str, dsn: str, loans: int, today: date) -> None:
@@ -581,7 +557,8 @@ async def _timed_step(circulation: Circulation) -> tuple[float, int]:
 
 
 async def due_soon_scan(loans: int) -> None:
-    url, dsn, drop = await _postgres_database()
+    url, drop = await temporary_database()
+    dsn = asyncpg_dsn(url)
     try:
         today = START.date()
         began = time.perf_counter()

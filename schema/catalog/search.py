@@ -25,7 +25,7 @@ from .types import (
     point_of,
 )
 
-__all__ = ["resolve_search"]
+__all__ = ["libraries_by_distance", "resolve_search"]
 
 
 def _request(query: str, catalog_filter: CatalogFilter | None) -> SearchRequest:
@@ -40,7 +40,7 @@ def _request(query: str, catalog_filter: CatalogFilter | None) -> SearchRequest:
     )
 
 
-async def _libraries_by_distance(context: Context, point: GeoPoint) -> list[str]:
+async def libraries_by_distance(context: Context, point: GeoPoint) -> list[str]:
     """Every library id, nearest first; those without a location last."""
     circulation = context.services.circulation
     async with context.services.sessions() as session:
@@ -69,7 +69,7 @@ async def resolve_search(
 ) -> SearchConnection:
     context = info.context
     point = point_of(near)
-    nearest = await _libraries_by_distance(context, point) if point is not None else []
+    nearest = await libraries_by_distance(context, point) if point is not None else []
     try:
         results = await context.services.search.search(
             _request(query, catalog_filter), first=first, after=after, nearest_libraries=nearest
