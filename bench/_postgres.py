@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -22,7 +23,7 @@ def asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(False)
 
 
-async def temporary_database() -> tuple[str, Callable[[], Awaitable[None]]]:
+async def temporary_database() -> tuple[str, Callable[[], Coroutine[Any, Any, None]]]:
     """A new empty database: its SQLAlchemy URL, and what drops it."""
     admin_dsn = asyncpg_dsn(POSTGRES_URL)
     name = f"tessera_bench_{uuid.uuid4().hex[:8]}"
