@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import AuthSession, LoginFailures, Patron, Role, transaction
+from db import AuthSession, LoginFailures, Patron, Role, reading, transaction
 
 from ._cards import InvalidCardNumber, normalize_card_number
 from ._pins import hash_pin, is_weak_pin, verify_pin
@@ -156,7 +156,7 @@ class Authenticator:
 
     async def is_family_active(self, family: str) -> bool:
         """Whether a session family is still signed in (access tokens die with it)."""
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             return (
                 await session.scalar(
                     select(AuthSession.id)
@@ -182,7 +182,7 @@ class Authenticator:
     ) -> SignInRefusal | None:
         """Change the PIN; every other session of the patron is signed out."""
         now = self._clock.now()
-        async with self._sessions() as session:
+        async with reading(self._sessions) as session:
             patron = await session.get(Patron, principal.patron_id)
         if patron is None:
             return "INVALID_TOKEN"

@@ -19,6 +19,7 @@ from db import (
     Loan,
     Patron,
     Record,
+    reading,
     transaction,
 )
 
@@ -342,7 +343,7 @@ async def place_hold(
         # Only a concurrent twin with the same client mutation id gets here: answer as it did.
         if client_mutation_id is None:
             raise
-        async with circulation.sessions() as session:
+        async with reading(circulation.sessions) as session:
             hold = await session.scalar(
                 select(Hold).where(
                     Hold.patron_id == patron_id, Hold.client_mutation_id == client_mutation_id

@@ -1,6 +1,6 @@
 """The database: the data model, engines and sessions, and the migrations."""
 
-from ._engine import create_engine, create_session_factory, transaction
+from ._engine import create_engine, create_session_factory, reading, transaction
 from ._enums import (
     ACTIVE_HOLD_STATUSES,
     DatePrecision,
@@ -72,6 +72,7 @@ __all__ = [
     "StandingSource",
     "create_engine",
     "create_session_factory",
+    "reading",
     "transaction",
     "upgrade",
 ]

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
 from db import (
@@ -21,6 +21,7 @@ from db import (
     Loan,
     Record,
     RecordIsbn,
+    reading,
 )
 
 from ._context import Context
@@ -44,38 +45,32 @@ V = TypeVar("V")
 def loader(
     context: Context,
     name: str,
-    load: Callable[[async_sessionmaker[AsyncSession], Sequence[K]], Any],
+    load: Callable[[AsyncSession, Sequence[K]], Any],
 ) -> DataLoader[K, V]:
-    """The request's DataLoader called `name`, made on first use."""
+    """The request's DataLoader called `name`, made on first use; each batch reads in a
+    session of its own (db.reading), so that batches run at once on several connections."""
     existing = context.cache.get(name)
     if existing is None:
         sessions = context.services.sessions
 
         async def batch(keys: Sequence[K]) -> list[V]:
-            result: list[V] = await load(sessions, keys)
+            async with reading(sessions) as session:
+                result: list[V] = await load(session, keys)
             return result
 
         existing = context.cache[name] = DataLoader(load_fn=batch)
     return existing
 
 
-async def _libraries(
-    sessions: async_sessionmaker[AsyncSession], ids: Sequence[str]
-) -> list[Library | None]:
-    async with sessions() as session:
-        found = {
-            row.id: row for row in await session.scalars(select(Library).where(Library.id.in_(ids)))
-        }
+async def _libraries(session: AsyncSession, ids: Sequence[str]) -> list[Library | None]:
+    found = {
+        row.id: row for row in await session.scalars(select(Library).where(Library.id.in_(ids)))
+    }
     return [found.get(library_id) for library_id in ids]
 
 
-async def _records(
-    sessions: async_sessionmaker[AsyncSession], ids: Sequence[str]
-) -> list[Record | None]:
-    async with sessions() as session:
-        found = {
-            row.id: row for row in await session.scalars(select(Record).where(Record.id.in_(ids)))
-        }
+async def _records(session: AsyncSession, ids: Sequence[str]) -> list[Record | None]:
+    found = {row.id: row for row in await session.scalars(select(Record).where(Record.id.in_(ids)))}
     return [found.get(record_id) for record_id in ids]
 
 
@@ -87,81 +82,63 @@ def records_by_id(context: Context) -> DataLoader[str, Record | None]:
     return loader(context, "records_by_id", _records)
 
 
-async def _isbns(sessions: async_sessionmaker[AsyncSession], ids: Sequence[str]) -> list[list[str]]:
+async def _isbns(session: AsyncSession, ids: Sequence[str]) -> list[list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
-    async with sessions() as session:
-        for record_id, isbn13 in await session.execute(
-            select(RecordIsbn.record_id, RecordIsbn.isbn13)
-            .where(RecordIsbn.record_id.in_(ids))
-            .order_by(RecordIsbn.record_id, RecordIsbn.position, RecordIsbn.isbn13)
-        ):
-            found[record_id].append(isbn13)
+    for record_id, isbn13 in await session.execute(
+        select(RecordIsbn.record_id, RecordIsbn.isbn13)
+        .where(RecordIsbn.record_id.in_(ids))
+        .order_by(RecordIsbn.record_id, RecordIsbn.position, RecordIsbn.isbn13)
+    ):
+        found[record_id].append(isbn13)
     return [found[record_id] for record_id in ids]
 
 
-async def _items(
-    sessions: async_sessionmaker[AsyncSession], ids: Sequence[str]
-) -> list[list[Item]]:
+async def _items(session: AsyncSession, ids: Sequence[str]) -> list[list[Item]]:
     found: dict[str, list[Item]] = defaultdict(list)
-    async with sessions() as session:
-        for item in await session.scalars(
-            select(Item).where(Item.record_id.in_(ids)).order_by(Item.id)
-        ):
-            found[item.record_id].append(item)
+    for item in await session.scalars(
+        select(Item).where(Item.record_id.in_(ids)).order_by(Item.id)
+    ):
+        found[item.record_id].append(item)
     return [found[record_id] for record_id in ids]
 
 
-async def _due_dates(
-    sessions: async_sessionmaker[AsyncSession], ids: Sequence[int]
-) -> list[date | None]:
-    async with sessions() as session:
-        loans = await session.execute(
-            select(Loan.item_id, Loan.due_date).where(
-                Loan.item_id.in_(ids), Loan.returned_at.is_(None)
-            )
-        )
-        found = dict(loans.all())
+async def _due_dates(session: AsyncSession, ids: Sequence[int]) -> list[date | None]:
+    loans = await session.execute(
+        select(Loan.item_id, Loan.due_date).where(Loan.item_id.in_(ids), Loan.returned_at.is_(None))
+    )
+    found = dict(loans.all())
     return [found.get(item_id) for item_id in ids]
 
 
-async def _queue_lengths(
-    sessions: async_sessionmaker[AsyncSession], ids: Sequence[str]
-) -> list[int]:
-    async with sessions() as session:
-        queues = await session.execute(
-            select(Hold.record_id, func.count())
-            .where(Hold.record_id.in_(ids), Hold.status == HoldStatus.WAITING)
-            .group_by(Hold.record_id)
-        )
-        found = dict(queues.all())
+async def _queue_lengths(session: AsyncSession, ids: Sequence[str]) -> list[int]:
+    queues = await session.execute(
+        select(Hold.record_id, func.count())
+        .where(Hold.record_id.in_(ids), Hold.status == HoldStatus.WAITING)
+        .group_by(Hold.record_id)
+    )
+    found = dict(queues.all())
     return [found.get(record_id, 0) for record_id in ids]
 
 
-async def _hours(
-    sessions: async_sessionmaker[AsyncSession], ids: Sequence[str]
-) -> list[list[LibraryHours]]:
+async def _hours(session: AsyncSession, ids: Sequence[str]) -> list[list[LibraryHours]]:
     found: dict[str, list[LibraryHours]] = defaultdict(list)
-    async with sessions() as session:
-        for hours in await session.scalars(
-            select(LibraryHours)
-            .where(LibraryHours.library_id.in_(ids))
-            .order_by(LibraryHours.weekday, LibraryHours.opens)
-        ):
-            found[hours.library_id].append(hours)
+    for hours in await session.scalars(
+        select(LibraryHours)
+        .where(LibraryHours.library_id.in_(ids))
+        .order_by(LibraryHours.weekday, LibraryHours.opens)
+    ):
+        found[hours.library_id].append(hours)
     return [found[library_id] for library_id in ids]
 
 
-async def _closures(
-    sessions: async_sessionmaker[AsyncSession], ids: Sequence[str]
-) -> list[list[date]]:
+async def _closures(session: AsyncSession, ids: Sequence[str]) -> list[list[date]]:
     found: dict[str, list[date]] = defaultdict(list)
-    async with sessions() as session:
-        for library_id, day in await session.execute(
-            select(LibraryClosure.library_id, LibraryClosure.day)
-            .where(LibraryClosure.library_id.in_(ids))
-            .order_by(LibraryClosure.day)
-        ):
-            found[library_id].append(day)
+    for library_id, day in await session.execute(
+        select(LibraryClosure.library_id, LibraryClosure.day)
+        .where(LibraryClosure.library_id.in_(ids))
+        .order_by(LibraryClosure.day)
+    ):
+        found[library_id].append(day)
     return [found[library_id] for library_id in ids]
 
 

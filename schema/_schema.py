@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import strawberry
@@ -275,18 +275,25 @@ class _ValidationRules(SchemaExtension):
 
 
 def build_schema(
-    *, introspection: bool = True, extensions: Sequence[ExtensionFactory] = ()
+    *,
+    introspection: bool = True,
+    extensions: Sequence[ExtensionFactory] = (),
+    caches: bool = True,
 ) -> strawberry.Schema:
     """The schema with its limits and caches; `introspection=False` refuses `__schema` and
-    `__type` (not `__typename`); `extensions` run before the schema's own."""
+    `__type` (not `__typename`); `extensions` run before the schema's own; `caches=False`
+    parses and validates every request anew (to measure what the caches save)."""
     # The same tuple for every request: the validation cache keys on the rules too.
     rules = validation_rules(introspection=introspection)
-    own: Iterable[ExtensionFactory] = (
+    own: list[ExtensionFactory] = [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: _ValidationRules(rules),
-        lambda: ParserCache(maxsize=CACHE_SIZE),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
-    )
+    ]
+    if caches:
+        own += [
+            lambda: ParserCache(maxsize=CACHE_SIZE),
+            lambda: ValidationCache(maxsize=CACHE_SIZE),
+        ]
     return _Schema(query=Query, mutation=Mutation, extensions=[*extensions, *own])
 
 

@@ -55,7 +55,7 @@ class SessionPayload:
 async def hold_answer(context: Context, hold: db.Hold) -> Hold:
     """The hold as its patron sees it now."""
     services = context.services
-    async with services.sessions() as session:
+    async with db.reading(context.services.sessions) as session:
         patron = await session.get(db.Patron, hold.patron_id)
         assert patron is not None
         for view in await hold_views(services.circulation, session, patron):
@@ -88,7 +88,7 @@ class HoldPayload:
 async def loan_views_by_id(context: Context, patron_id: int) -> dict[int, LoanView]:
     """The patron's open loans as they stand now, by loan id."""
     services = context.services
-    async with services.sessions() as session:
+    async with db.reading(context.services.sessions) as session:
         patron = await session.get(db.Patron, patron_id)
         if patron is None:
             return {}

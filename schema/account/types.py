@@ -363,28 +363,28 @@ class Patron:
     @strawberry.field
     async def standing(self, info: GraphQLInfo) -> Standing:
         services = info.context.services
-        async with services.sessions() as session:
+        async with db.reading(info.context.services.sessions) as session:
             standing = await services.circulation.standing(session, self.row)
         return Standing.of(standing, info.context.language)
 
     @strawberry.field(description="Open loans, soonest due first.")
     async def loans(self, info: GraphQLInfo) -> list[Loan]:
         services = info.context.services
-        async with services.sessions() as session:
+        async with db.reading(info.context.services.sessions) as session:
             views = await loan_views(services.circulation, session, self.row)
         return [Loan.of(view) for view in views]
 
     @strawberry.field(description="Active holds, then those that ended in the last 14 days.")
     async def holds(self, info: GraphQLInfo) -> list[Hold]:
         services = info.context.services
-        async with services.sessions() as session:
+        async with db.reading(info.context.services.sessions) as session:
             views = await hold_views(services.circulation, session, self.row)
         return [Hold.of(view) for view in views]
 
     @strawberry.field
     async def fees(self, info: GraphQLInfo) -> Fees:
         services = info.context.services
-        async with services.sessions() as session:
+        async with db.reading(info.context.services.sessions) as session:
             summary = await fee_summary(services.circulation, session, self.row)
         return Fees(
             total=euro(summary.payable_cents),
@@ -428,7 +428,7 @@ class Patron:
                     (db.Loan.returned_at == returned_at) & (db.Loan.id < loan_id),
                 )
             )
-        async with info.context.services.sessions() as session:
+        async with db.reading(info.context.services.sessions) as session:
             rows = (await session.execute(query)).all()
         edges = [_history_edge(*row) for row in rows[:size]]
         return LoanHistoryConnection(

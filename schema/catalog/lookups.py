@@ -7,6 +7,7 @@ from typing import Annotated
 import strawberry
 
 from catalog import list_libraries
+from db import reading
 
 from .._context import GraphQLInfo
 from .._loaders import records_by_id
@@ -35,7 +36,7 @@ async def resolve_record(
 
 async def resolve_libraries(info: GraphQLInfo, near: GeoPointInput | None = None) -> list[Library]:
     point = point_of(near)
-    async with info.context.services.sessions() as session:
+    async with reading(info.context.services.sessions) as session:
         rows = await list_libraries(session)
     libraries = [Library.from_row(row, near=point) for row in rows]
     return sorted(libraries, key=nearest_first) if point is not None else libraries

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from catalog import InvalidIsbn, normalize_isbn
 from circulation import Language
 from db import Record as RecordRow
-from db import RecordIsbn
+from db import RecordIsbn, reading
 
 from .._context import GraphQLInfo
 from .types import GeoPointInput, InvalidCode, NotInCatalog, Record, ScanResult, point_of
@@ -61,7 +61,7 @@ async def resolve_scan(
         isbn13 = normalize_isbn(code, allow_addon=True)
     except InvalidIsbn as error:
         return InvalidCode(message=invalid_code_message(error.reason, info.context.language))
-    async with info.context.services.sessions() as session:
+    async with reading(info.context.services.sessions) as session:
         # Several records may share an ISBN (editions catalogued twice): the first by id.
         row = await session.scalar(
             select(RecordRow)

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 
 from catalog import distance_meters
 from circulation import GeoPoint
+from db import reading
 from search import FACETS, InvalidSearch, SearchRequest
 
 from .._context import Context, GraphQLInfo
@@ -43,7 +44,7 @@ def _request(query: str, catalog_filter: CatalogFilter | None) -> SearchRequest:
 async def libraries_by_distance(context: Context, point: GeoPoint) -> list[str]:
     """Every library id, nearest first; those without a location last."""
     circulation = context.services.circulation
-    async with context.services.sessions() as session:
+    async with reading(context.services.sessions) as session:
         sites = await circulation.libraries(session)
 
     def distance(library_id: str) -> tuple[bool, float, str]:

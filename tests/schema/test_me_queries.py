@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from circulation import Circulation, checkout, load_policy
 from db import Item, MaterialType, Record, transaction
 from tests.schema.conftest import AccountNetwork
@@ -38,7 +36,7 @@ async def _lend_books(network: AccountNetwork, circulation: Circulation, count: 
 
 
 async def test_me_reads_the_same_number_of_statements_for_5_and_40_loans(
-    account_network: AccountNetwork, engine: AsyncEngine
+    account_network: AccountNetwork,
 ) -> None:
     # CUBI with room for 40 loans (it stops at 15).
     cubi = load_policy("cubi")
@@ -48,12 +46,12 @@ async def test_me_reads_the_same_number_of_statements_for_5_and_40_loans(
     token, _ = await account_network.login("C0001")
 
     await _lend_books(account_network, circulation, 5)
-    with counting_statements(engine) as few:
+    with counting_statements() as few:
         answer = await account_network.data("Me", token=token, services=services)
     assert len(answer["me"]["loans"]) >= 5
 
     await _lend_books(account_network, circulation, 35 - (len(answer["me"]["loans"]) - 5))
-    with counting_statements(engine) as many:
+    with counting_statements() as many:
         answer = await account_network.data("Me", token=token, services=services)
     assert len(answer["me"]["loans"]) == 40
 
