@@ -43,6 +43,7 @@ demo-dataset: install
 
 bench-tools:
 	npm ci --prefix bench --no-audit --no-fund
+	command -v wrk >/dev/null || apt-get install -y wrk
 
 lighthouse: install pwa-vendor bench-tools
 	$(BIN)/python bench/lighthouse.py

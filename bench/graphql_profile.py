@@ -41,9 +41,7 @@ def _package(filename: str) -> str:
     for part in parts:
         if part in _PROJECT:
             return f"tessera:{part}"
-    if "python3" in filename:
-        return "stdlib"
-    return "other"
+    return "stdlib" if "python3" in filename else "other"
 
 
 def _shares(profile: cProfile.Profile) -> list[tuple[str, float]]:
@@ -52,7 +50,8 @@ def _shares(profile: cProfile.Profile) -> list[tuple[str, float]]:
     for entry in profile.getstats():
         # Built-in functions have a description in place of a code object.
         code = entry.code
-        own[_package(code if isinstance(code, str) else code.co_filename)] += entry.inlinetime
+        package = "built-ins" if isinstance(code, str) else _package(code.co_filename)
+        own[package] += entry.inlinetime
     total = sum(own.values()) or 1.0
     ranked = sorted(own.items(), key=lambda pair: -pair[1])[:8]
     return [(package, seconds / total) for package, seconds in ranked]

@@ -24,7 +24,7 @@ from ._marc_import import (
     UnreadableMarcFile,
     import_marc,
 )
-from ._queries import list_libraries
+from ._queries import list_libraries, record_with_isbn
 
 __all__ = [
     "LIBRARY_CHANGED",
@@ -53,4 +53,5 @@ __all__ = [
     "parse_dataset",
     "parse_published",
     "read_dataset",
+    "record_with_isbn",
 ]

@@ -6,12 +6,10 @@ import re
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
 
-from catalog import InvalidIsbn, normalize_isbn
+from catalog import InvalidIsbn, normalize_isbn, record_with_isbn
 from circulation import Language
-from db import Record as RecordRow
-from db import RecordIsbn, reading
+from db import reading
 
 from .._context import GraphQLInfo
 from .types import GeoPointInput, InvalidCode, NotInCatalog, Record, ScanResult, point_of
@@ -62,14 +60,7 @@ async def resolve_scan(
     except InvalidIsbn as error:
         return InvalidCode(message=invalid_code_message(error.reason, info.context.language))
     async with reading(info.context.services.sessions) as session:
-        # Several records may share an ISBN (editions catalogued twice): the first by id.
-        row = await session.scalar(
-            select(RecordRow)
-            .join(RecordIsbn, RecordIsbn.record_id == RecordRow.id)
-            .where(RecordIsbn.isbn13 == isbn13)
-            .order_by(RecordRow.id)
-            .limit(1)
-        )
+        row = await record_with_isbn(session, isbn13)
     if row is None:
         return NotInCatalog(isbn13=isbn13)
     return Record.from_row(row, near=point)
