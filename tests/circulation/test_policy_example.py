@@ -7,23 +7,20 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from circulation import (
     ACCOUNT_SUSPENDED,
     DUE_SOON,
     HOLD_READY,
     OVERDUE,
     Outcome,
-    Standing,
     checkin,
     checkout,
     place_hold,
     renew_loan,
     run_scheduled_work,
 )
-from db import HoldStatus, Item, ItemStatus, Loan, LoanType, MaterialType, Patron, StandingCode
-from tests.circulation.world import World, ok, refused
+from db import HoldStatus, ItemStatus, Loan, LoanType, MaterialType, Patron, StandingCode
+from tests.circulation.world import World, copy_of, give_back, ok, refused, standing_of
 
 WorldOf = Callable[[str], Awaitable[World]]
 NETWORK = "example_fluxus"
@@ -39,24 +36,6 @@ async def lend(world: World, patron: Patron, barcode: str) -> Outcome[Loan]:
 async def lent(world: World, patron: Patron, barcode: str) -> Loan:
     loan: Loan = ok(await lend(world, patron, barcode))
     return loan
-
-
-async def give_back(world: World, barcode: str) -> None:
-    ok(await checkin(world.circulation, barcode=barcode, library_id=LIBRARY))
-
-
-async def item(world: World, barcode: str) -> Item:
-    async with world.sessions() as session:
-        found = await session.scalar(select(Item).where(Item.barcode == barcode))
-        assert found is not None
-        return found
-
-
-async def standing_of(world: World, patron: Patron) -> Standing:
-    async with world.sessions() as session:
-        fresh = await session.get(Patron, patron.id)
-        assert fresh is not None
-        return await world.circulation.standing(session, fresh)
 
 
 async def a_world(world_of: WorldOf) -> World:
@@ -172,17 +151,17 @@ async def test_example_returned_copy_in_quarantine_3_days_then_back_on_the_shelf
     other = await world.patron(LIBRARY)
 
     await world.advance_to(date(2026, 3, 5))  # R
-    await give_back(world, barcode)
-    copy = await item(world, barcode)
+    await give_back(world, barcode, LIBRARY)
+    copy = await copy_of(world, barcode)
     assert (copy.status, copy.available_from) == (ItemStatus.IN_QUARANTINE, date(2026, 3, 8))
 
     for day in (date(2026, 3, 5), date(2026, 3, 6), date(2026, 3, 7)):
         await world.advance_to(day, hour=17)
         assert refused(await lend(world, other, barcode)) == "ITEM_NOT_AVAILABLE"
-        assert (await item(world, barcode)).status is ItemStatus.IN_QUARANTINE
+        assert (await copy_of(world, barcode)).status is ItemStatus.IN_QUARANTINE
 
     await world.advance_to(date(2026, 3, 8))  # R+3
-    copy = await item(world, barcode)
+    copy = await copy_of(world, barcode)
     assert (copy.status, copy.available_from) == (ItemStatus.AVAILABLE, None)
     await lent(world, other, barcode)
 
@@ -199,7 +178,7 @@ async def test_example_quarantine_end_serves_the_next_hold(world_of: WorldOf) ->
     await world.advance_to(date(2026, 3, 5))  # R
     result = ok(await checkin(world.circulation, barcode=barcode, library_id=LIBRARY))
     assert result.trapped_hold is None
-    assert (await item(world, barcode)).status is ItemStatus.IN_QUARANTINE
+    assert (await copy_of(world, barcode)).status is ItemStatus.IN_QUARANTINE
 
     await world.advance_to(date(2026, 3, 7))
     assert [h.status for h in await world.holds_of(record)] == [HoldStatus.WAITING]
@@ -209,7 +188,7 @@ async def test_example_quarantine_end_serves_the_next_hold(world_of: WorldOf) ->
     [ready] = await world.holds_of(record)
     # 4 open days of the pickup library after Sunday 8 March: Monday to Thursday.
     assert (ready.status, ready.pickup_deadline) == (HoldStatus.READY, date(2026, 3, 12))
-    assert (await item(world, barcode)).status is ItemStatus.ON_HOLD_SHELF
+    assert (await copy_of(world, barcode)).status is ItemStatus.ON_HOLD_SHELF
     assert [event["holdId"] for event in await world.events(HOLD_READY)] == [hold.id]
     await lent(world, waiting, barcode)
 
@@ -225,7 +204,7 @@ async def test_example_late_return_beyond_tolerance_blocks_for_10_days(
     [other_book] = await world.titles(LIBRARY, 1)
 
     await world.advance_to(date(2026, 3, 26))  # R, 3 days late, beyond the 2 of tolerance
-    await give_back(world, barcode)
+    await give_back(world, barcode, LIBRARY)
     standing = await standing_of(world, patron)
     assert (standing.code, standing.until) == (StandingCode.SUSPENDED, date(2026, 4, 5))
     assert await world.events(ACCOUNT_SUSPENDED) == [
@@ -251,7 +230,7 @@ async def test_example_late_return_within_tolerance_no_block(world_of: WorldOf) 
     patron, barcode, _ = await book_lent_on_start(world)
 
     await world.advance_to(date(2026, 3, 25))  # 2 days late: the tolerance
-    await give_back(world, barcode)
+    await give_back(world, barcode, LIBRARY)
 
     assert (await standing_of(world, patron)).code is StandingCode.OK
     assert await world.events(ACCOUNT_SUSPENDED) == []
@@ -273,7 +252,7 @@ async def test_example_more_than_15_days_late_blocked_until_the_return(
     assert refused(await lend(world, patron, other_book)) == "PATRON_BLOCKED"
 
     await world.advance_to(date(2026, 4, 9))  # returned 17 days late: then 10 days more
-    await give_back(world, barcode)
+    await give_back(world, barcode, LIBRARY)
     standing = await standing_of(world, patron)
     assert (standing.code, standing.until) == (StandingCode.SUSPENDED, date(2026, 4, 19))
 

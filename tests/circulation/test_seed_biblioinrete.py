@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 from stdnum.it import codicefiscale
 
 from circulation import (
@@ -14,14 +13,24 @@ from circulation import (
     HOLD_EXPIRED,
     HOLD_PICKUP_REMINDER,
     HOLD_READY,
-    Standing,
     checkin,
     checkout,
     place_hold,
     receive_transit,
 )
-from db import Hold, HoldStatus, Item, ItemStatus, MaterialType, Patron, StandingCode
-from tests.circulation.world import World, embargo_case, lend, lent, ok, refusal, refused, renew
+from db import Hold, HoldStatus, ItemStatus, MaterialType, Patron, StandingCode
+from tests.circulation.world import (
+    World,
+    copy_of,
+    embargo_case,
+    lend,
+    lent,
+    ok,
+    refusal,
+    refused,
+    renew,
+    standing_of,
+)
 
 WorldOf = Callable[[str], Awaitable[World]]
 NETWORK = "biblioinrete"
@@ -36,20 +45,6 @@ async def hold(world: World, patron: Patron, record: str, pickup: str | None = N
         )
     )
     return placed
-
-
-async def standing_of(world: World, patron: Patron) -> Standing:
-    async with world.sessions() as session:
-        fresh = await session.get(Patron, patron.id)
-        assert fresh is not None
-        return await world.circulation.standing(session, fresh)
-
-
-async def item(world: World, barcode: str) -> Item:
-    async with world.sessions() as session:
-        found = await session.scalar(select(Item).where(Item.barcode == barcode))
-        assert found is not None
-        return found
 
 
 async def on_loan_elsewhere(world: World, record: str, library: str) -> str:
@@ -324,12 +319,12 @@ async def test_biblioinrete_hold_on_an_embargoed_record_waits_and_is_served_when
 
     await world.advance_to(date(2026, 8, 31))
     assert (await world.get(Hold, placed.id)).status is HoldStatus.WAITING
-    assert (await item(world, barcode)).status is ItemStatus.AVAILABLE
+    assert (await copy_of(world, barcode)).status is ItemStatus.AVAILABLE
 
     await world.advance_to(date(2026, 9, 1))
     served = await world.get(Hold, placed.id)
     assert (served.status, served.pickup_deadline) == (HoldStatus.READY, date(2026, 9, 6))
-    assert (await item(world, barcode)).status is ItemStatus.ON_HOLD_SHELF
+    assert (await copy_of(world, barcode)).status is ItemStatus.ON_HOLD_SHELF
     assert await world.events(HOLD_READY) == [
         {
             "holdId": placed.id,
@@ -362,7 +357,7 @@ async def test_biblioinrete_a_copy_may_be_returned_at_another_library(
         0,
         None,
     )
-    assert (await item(world, barcode)).status is ItemStatus.AVAILABLE
+    assert (await copy_of(world, barcode)).status is ItemStatus.AVAILABLE
     assert await world.open_loans(patron) == []
     assert (await standing_of(world, patron)).code is StandingCode.OK
 
@@ -388,7 +383,7 @@ async def test_biblioinrete_a_hold_is_trapped_at_the_return_library_when_it_is_t
         HoldStatus.READY,
         date(2026, 3, 7),
     )
-    copy = await item(world, barcode)
+    copy = await copy_of(world, barcode)
     assert (copy.status, copy.location_library_id) == (ItemStatus.ON_HOLD_SHELF, pickup)
     await lent(world, patron, barcode, pickup)
 

@@ -14,18 +14,9 @@ from circulation import (
     ACCOUNT_SUSPENDED,
     HOLD_EXPIRED,
     HOLD_READY,
-    CheckinResult,
-    FeeSummary,
     Outcome,
-    PaymentResult,
-    Standing,
-    checkin,
     checkout,
-    fee_summary,
     load_policy,
-    pay_fees,
-    place_hold,
-    renew_loan,
 )
 from circulation._rules import payable_cents
 from db import (
@@ -39,7 +30,18 @@ from db import (
     StandingCode,
     StandingSource,
 )
-from tests.circulation.world import World, ok, refusal, refused
+from tests.circulation.world import (
+    World,
+    fees_of,
+    give_back,
+    hold,
+    ok,
+    pay,
+    refusal,
+    refused,
+    renew,
+    standing_of,
+)
 
 WorldOf = Callable[[str], Awaitable[World]]
 
@@ -96,11 +98,6 @@ async def lent(
     return barcode, ok(await lend(world, patron, barcode))
 
 
-async def give_back(world: World, barcode: str) -> CheckinResult:
-    result: CheckinResult = ok(await checkin(world.circulation, barcode=barcode, library_id=HERE))
-    return result
-
-
 async def returned_late(
     world: World,
     patron: Patron,
@@ -111,29 +108,7 @@ async def returned_late(
     """Lend a new title today and return it `days` after its due date: the fee charged."""
     barcode, loan = await lent(world, patron, material, section)
     await world.advance_to(days_after(loan.due_date, days))
-    return (await give_back(world, barcode)).fee_cents
-
-
-async def renew(world: World, patron: Patron, loan: Loan) -> Outcome[Loan]:
-    return await renew_loan(world.circulation, loan_id=loan.id, patron_id=patron.id)
-
-
-async def hold(world: World, patron: Patron, record_id: str) -> Outcome[Hold]:
-    return await place_hold(world.circulation, patron_id=patron.id, record_id=record_id)
-
-
-async def pay(world: World, patron: Patron, cents: int) -> Outcome[PaymentResult]:
-    return await pay_fees(world.circulation, card_number=patron.card_number, amount_cents=cents)
-
-
-async def fees_of(world: World, patron: Patron) -> FeeSummary:
-    async with world.sessions() as session:
-        return await fee_summary(world.circulation, session, await world.reload(patron))
-
-
-async def standing_of(world: World, patron: Patron) -> Standing:
-    async with world.sessions() as session:
-        return await world.circulation.standing(session, await world.reload(patron))
+    return (await give_back(world, barcode, HERE)).fee_cents
 
 
 # Limits
@@ -380,7 +355,7 @@ async def test_cubi_two_books_three_weeks_late_pay_eur_2(world: World) -> None:
     second, _ = await lent(world, patron)
 
     await world.advance_to(days_after(BOOK_DUE, 21))
-    fees = [(await give_back(world, barcode)).fee_cents for barcode in (first, second)]
+    fees = [(await give_back(world, barcode, HERE)).fee_cents for barcode in (first, second)]
 
     assert fees == [90, 90]
     summary = await fees_of(world, patron)
@@ -412,14 +387,14 @@ async def test_cubi_fee_capped_eur_5_per_periodical_issue_eur_10_per_other_item(
     assert line.unpaid_cents == cap_cents
 
     await world.advance_to(days_after(loan.due_date, 400))
-    assert (await give_back(world, barcode)).fee_cents == cap_cents
+    assert (await give_back(world, barcode, HERE)).fee_cents == cap_cents
 
 
 async def test_cubi_a_payment_is_at_most_eur_25(world: World) -> None:
     patron = await world.patron(HERE)
     barcodes = [(await lent(world, patron))[0] for _ in range(3)]
     await world.advance_to(days_after(BOOK_DUE, 232))
-    assert [(await give_back(world, barcode)).fee_cents for barcode in barcodes] == [1000] * 3
+    assert [(await give_back(world, barcode, HERE)).fee_cents for barcode in barcodes] == [1000] * 3
 
     assert (await fees_of(world, patron)).payable_cents == 2500
     assert refused(await pay(world, patron, 2550)) == "INVALID_AMOUNT"
@@ -552,7 +527,7 @@ async def test_cubi_the_fee_keeps_accruing_until_the_return_up_to_the_cap(world:
         232: (1000, True),
         300: (1000, True),
     }
-    assert (await give_back(world, barcode)).fee_cents == 1000
+    assert (await give_back(world, barcode, HERE)).fee_cents == 1000
     assert (await standing_of(world, patron)).code is StandingCode.SUSPENDED
 
 
@@ -565,7 +540,7 @@ async def test_cubi_the_card_is_re_enabled_only_after_the_return_and_the_payment
     await world.advance_to(date(2026, 4, 30))  # 29 days late: suspended
     assert refused(await pay(world, patron, 150)) == "INVALID_AMOUNT"  # nothing to pay yet
 
-    assert (await give_back(world, barcode)).fee_cents == 150
+    assert (await give_back(world, barcode, HERE)).fee_cents == 150
     await world.advance(days=1)
     assert (await standing_of(world, patron)).code is StandingCode.SUSPENDED
     assert refused(await lend(world, patron, next_book)) == "PATRON_BLOCKED"
@@ -602,9 +577,9 @@ async def test_cubi_a_payment_settles_the_oldest_fees_first(world: World) -> Non
     older, _ = await lent(world, patron)
     newer, newer_loan = await lent(world, patron)
     await world.advance_to(days_after(BOOK_DUE, 21))
-    assert (await give_back(world, older)).fee_cents == 90
+    assert (await give_back(world, older, HERE)).fee_cents == 90
     await world.advance_to(days_after(BOOK_DUE, 22))
-    assert (await give_back(world, newer)).fee_cents == 120
+    assert (await give_back(world, newer, HERE)).fee_cents == 120
     assert (await fees_of(world, patron)).payable_cents == 200  # EUR 2.10
 
     paid = ok(await pay(world, patron, 100))

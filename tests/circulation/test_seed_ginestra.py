@@ -13,24 +13,27 @@ import pytest
 from circulation import (
     ACCOUNT_SUSPENDED,
     HOLD_EXPIRED,
-    Standing,
     checkin,
     place_hold,
     set_patron_standing,
 )
 from db import Hold, HoldStatus, Loan, MaterialType, Patron, StandingCode
-from tests.circulation.world import World, at, embargo_case, lend, lent, ok, refusal, refused, renew
+from tests.circulation.world import (
+    World,
+    at,
+    embargo_case,
+    lend,
+    lent,
+    ok,
+    refusal,
+    refused,
+    renew,
+    standing_of,
+)
 
 WorldOf = Callable[[str], Awaitable[World]]
 NETWORK = "ginestra"
 CLOSED_ON_WEDNESDAY = (0, 1, 3, 4, 5)
-
-
-async def standing_of(world: World, patron: Patron) -> Standing:
-    async with world.sessions() as session:
-        fresh = await session.get(Patron, patron.id)
-        assert fresh is not None
-        return await world.circulation.standing(session, fresh)
 
 
 async def lent_on(

@@ -12,22 +12,24 @@ import pytest
 
 from circulation import (
     ACCOUNT_SUSPENDED,
-    CheckinResult,
-    FeeSummary,
     Outcome,
-    PaymentResult,
     Refusal,
     Standing,
-    checkin,
     checkout,
-    fee_summary,
-    pay_fees,
-    place_hold,
-    renew_loan,
     set_patron_standing,
 )
-from db import Hold, HoldStatus, Loan, Patron, StandingCode, StandingSource
-from tests.circulation.world import World, ok, refusal
+from db import HoldStatus, Loan, Patron, StandingCode, StandingSource
+from tests.circulation.world import (
+    World,
+    fees_of,
+    give_back,
+    hold,
+    ok,
+    pay,
+    refusal,
+    renew,
+    standing_of,
+)
 
 WorldOf = Callable[[str], Awaitable[World]]
 
@@ -76,23 +78,6 @@ async def lent(world: World, patron: Patron) -> tuple[str, Loan]:
     return barcode, ok(await lend(world, patron, barcode))
 
 
-async def give_back(world: World, barcode: str) -> CheckinResult:
-    result: CheckinResult = ok(await checkin(world.circulation, barcode=barcode, library_id=HERE))
-    return result
-
-
-async def hold(world: World, patron: Patron, record_id: str) -> Outcome[Hold]:
-    return await place_hold(world.circulation, patron_id=patron.id, record_id=record_id)
-
-
-async def renew(world: World, patron: Patron, loan: Loan) -> Outcome[Loan]:
-    return await renew_loan(world.circulation, loan_id=loan.id, patron_id=patron.id)
-
-
-async def pay(world: World, patron: Patron, cents: int) -> Outcome[PaymentResult]:
-    return await pay_fees(world.circulation, card_number=patron.card_number, amount_cents=cents)
-
-
 async def set_standing(
     world: World, patron: Patron, code: StandingCode, note: str | None = NOTE
 ) -> Standing:
@@ -103,16 +88,6 @@ async def set_standing(
         )
     )
     return standing
-
-
-async def standing_of(world: World, patron: Patron) -> Standing:
-    async with world.sessions() as session:
-        return await world.circulation.standing(session, await world.reload(patron))
-
-
-async def fees_of(world: World, patron: Patron) -> FeeSummary:
-    async with world.sessions() as session:
-        return await fee_summary(world.circulation, session, await world.reload(patron))
 
 
 async def everything_refused(world: World, patron: Patron, loan: Loan) -> list[Refusal]:
@@ -148,7 +123,7 @@ async def test_rbbec_suspended_automatically_with_blocked_until(world_of: WorldO
     barcode, _ = await lent(world, patron)
 
     await world.advance_to(date(2026, 4, 11))  # 10 days late
-    await give_back(world, barcode)
+    await give_back(world, barcode, HERE)
 
     standing = await standing_of(world, patron)
     assert (standing.code, standing.until) == (StandingCode.SUSPENDED, date(2026, 4, 14))
@@ -216,7 +191,7 @@ async def test_rbbec_only_staff_re_enable_a_revoked_card(world: World) -> None:
     await set_standing(world, patron, StandingCode.REVOKED)
 
     await world.advance_to(BOOK_DUE + timedelta(days=40))
-    assert (await give_back(world, barcode)).fee_cents == 180
+    assert (await give_back(world, barcode, HERE)).fee_cents == 180
     ok(await pay(world, patron, 200))
     await world.advance(days=30)  # returned, paid, and the scheduler ran all along
 
@@ -261,7 +236,7 @@ async def test_rbbec_a_blocked_patron_still_sees_loans_holds_and_fees_and_return
     ok(await lend(world, other, await world.item(wanted, HERE)))
     waiting = ok(await hold(world, patron, wanted))
     await world.advance_to(BOOK_DUE + timedelta(days=21))
-    assert (await give_back(world, returned)).fee_cents == 90
+    assert (await give_back(world, returned, HERE)).fee_cents == 90
 
     await set_standing(world, patron, code)
 
@@ -283,7 +258,7 @@ async def test_rbbec_a_blocked_patron_still_sees_loans_holds_and_fees_and_return
         (90, True),
     ]
     assert summary.payable_cents == 100
-    assert (await give_back(world, kept)).fee_cents == 90
+    assert (await give_back(world, kept, HERE)).fee_cents == 90
     assert await world.open_loans(patron) == []
     assert ok(await pay(world, patron, 200)).remaining_cents == 0
 

@@ -12,16 +12,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from catalog import parse_published
 from circulation import (
     LIBRARY_TIME_ZONE,
+    CheckinResult,
     Circulation,
+    FeeSummary,
     HoldView,
     LoanView,
     ManualClock,
     Outcome,
+    PaymentResult,
     Refusal,
+    Standing,
+    checkin,
     checkout,
+    fee_summary,
     hold_views,
     load_policy,
     loan_views,
+    pay_fees,
+    place_hold,
     renew_loan,
     run_scheduled_work,
 )
@@ -269,8 +277,43 @@ async def lent(world: World, patron: Patron, barcode: str, library: str) -> Loan
     return loan
 
 
+async def give_back(world: World, barcode: str, library: str) -> CheckinResult:
+    result: CheckinResult = ok(
+        await checkin(world.circulation, barcode=barcode, library_id=library)
+    )
+    return result
+
+
 async def renew(world: World, patron: Patron, loan: Loan) -> Outcome[Loan]:
     return await renew_loan(world.circulation, loan_id=loan.id, patron_id=patron.id)
+
+
+async def hold(world: World, patron: Patron, record_id: str) -> Outcome[Hold]:
+    return await place_hold(world.circulation, patron_id=patron.id, record_id=record_id)
+
+
+async def pay(world: World, patron: Patron, cents: int) -> Outcome[PaymentResult]:
+    return await pay_fees(world.circulation, card_number=patron.card_number, amount_cents=cents)
+
+
+async def standing_of(world: World, patron: Patron) -> Standing:
+    """The patron's standing as circulation sees it now."""
+    async with world.sessions() as session:
+        return await world.circulation.standing(session, await world.reload(patron))
+
+
+async def copy_of(world: World, barcode: str) -> Item:
+    """The copy with this barcode, as the database has it now."""
+    async with world.sessions() as session:
+        found = await session.scalar(select(Item).where(Item.barcode == barcode))
+        assert found is not None
+        return found
+
+
+async def fees_of(world: World, patron: Patron) -> FeeSummary:
+    """The patron's fees as circulation sees them now."""
+    async with world.sessions() as session:
+        return await fee_summary(world.circulation, session, await world.reload(patron))
 
 
 async def embargo_case(
