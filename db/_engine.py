@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,8 +13,10 @@ from typing import Any
 from sqlalchemy import event, pool
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -26,18 +30,21 @@ __all__ = ["create_engine", "create_session_factory", "reading", "transaction"]
 # Marks the connection of a unit of work (see `transaction`), which may write; its value is the
 # unit's _WriteTurn.
 _WRITES = "tessera_writes"
-# How long a SQLite read may wait for a lock, in milliseconds: readers of a WAL database wait
-# only in rare moments (another connection recovering the WAL), and they wait on the event loop.
-_READ_BUSY_TIMEOUT_MS = 250
+# How long a SQLite statement may wait for a lock, in milliseconds: statements on a WAL database
+# wait only in rare moments (another connection recovering the WAL), and they wait on the event
+# loop; a unit of work waits for the write lock itself on the loop, up to the second figure.
+_BUSY_TIMEOUT_MS = 250
+_WRITE_LOCK_TIMEOUT_SECONDS = 30.0
 
 
 class _InlineSQLiteDialect(SQLiteDialect_pysqlite):
-    """pysqlite called straight from the event loop's thread, for reads only (see `reading`).
+    """pysqlite called straight from the event loop's thread, for a SQLite file.
 
     aiosqlite runs each call on a thread of the connection's and hands the result back: about
-    four thread switches per statement, which cost far more than a small read itself. A read of
-    a WAL database never waits for a writer, so it can run on the loop; a write may wait for
-    the write lock, so units of work stay on aiosqlite."""
+    four thread switches per statement, which cost far more than a small statement itself. On a
+    WAL database a read never waits for a writer, and a unit of work waits only for the write
+    lock, which it takes first thing, on the loop (_begin_immediate_on_the_loop): after that no
+    statement waits, so none stops the loop for longer than it runs."""
 
     is_async = True
     supports_statement_cache = True
@@ -45,6 +52,38 @@ class _InlineSQLiteDialect(SQLiteDialect_pysqlite):
     @classmethod
     def get_pool_class(cls, url: URL) -> type[pool.Pool]:
         return pool.AsyncAdaptedQueuePool
+
+    # SQLAlchemy's AsyncConnection checks that a statement awaited something (a sync driver
+    # slipped in by mistake would not): each statement passes through an await that returns
+    # at once, without giving up the loop.
+    def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
+        cursor.execute(statement, parameters)
+        await_(_at_once())
+
+    def do_execute_no_params(self, cursor: Any, statement: str, context: Any = None) -> None:
+        cursor.execute(statement)
+        await_(_at_once())
+
+    def do_executemany(
+        self, cursor: Any, statement: str, parameters: Any, context: Any = None
+    ) -> None:
+        cursor.executemany(statement, parameters)
+        await_(_at_once())
+
+
+async def _at_once() -> None:
+    return None
+
+
+class _InlineCursor(sqlite3.Cursor):
+    async def _async_soft_close(self) -> None:
+        """SQLAlchemy's asyncio results call this on a cursor they have read (an async driver's
+        cursor may have rows still to fetch); a pysqlite cursor has nothing to do."""
+
+
+class _InlineConnection(sqlite3.Connection):
+    def cursor(self, factory: Any = _InlineCursor) -> Any:
+        return super().cursor(factory)
 
 
 registry.register("sqlite.tessera_inline", __name__, "_InlineSQLiteDialect")
@@ -78,7 +117,17 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(parsed, **kwargs)
 
-    engine = create_async_engine(parsed, connect_args={"timeout": 30}, **kwargs)
+    in_file = parsed.database not in (None, "", ":memory:")
+    if in_file:
+        # The loop's thread is the only one to use these connections; the garbage collector
+        # may close them from another.
+        engine = create_async_engine(
+            parsed.set(drivername="sqlite+tessera_inline"),
+            connect_args={"check_same_thread": False, "factory": _InlineConnection},
+            **kwargs,
+        )
+    else:
+        engine = create_async_engine(parsed, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -86,16 +135,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        if parsed.database not in (None, "", ":memory:"):
+        cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS if in_file else 30000}")
+        if in_file:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     # The units of work of this process wait for the write lock in this queue, first come first
     # served, rather than in SQLite's busy handler, which sleeps up to 100 ms between tries
-    # (seconds at the 99th percentile under load). Other processes' writers still meet the
-    # busy handler, rarely.
+    # (seconds at the 99th percentile under load).
     queue = asyncio.Lock()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -104,16 +152,40 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # can never deadlock, and a limit checked inside one still holds when it commits.
         # Other sessions begin deferred, so readers never wait for each other (WAL).
         turn = connection.get_execution_options().get(_WRITES)
-        if isinstance(turn, _WriteTurn):
-            # The connection is already out of the pool: the units waiting here are under way.
-            turn.take(queue)
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        if not isinstance(turn, _WriteTurn):
             connection.exec_driver_sql("BEGIN")
+            return
+        # The connection is already out of the pool: the units waiting here are under way.
+        turn.take(queue)
+        if in_file:
+            _begin_immediate_on_the_loop(connection)
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
-    if parsed.database not in (None, "", ":memory:"):
+    if in_file:
         _READERS[engine.sync_engine] = _reading_engine(engine)
     return engine
+
+
+def _begin_immediate_on_the_loop(connection: Connection) -> None:
+    """BEGIN IMMEDIATE on a connection called from the event loop: when another process holds
+    the write lock, wait for it by sleeping on the loop rather than in SQLite's busy handler,
+    which would stop the loop. Once it has the lock a transaction never waits (WAL)."""
+    deadline = time.monotonic() + _WRITE_LOCK_TIMEOUT_SECONDS
+    pause = 0.001
+    connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as error:
+                if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                    raise
+            await_(asyncio.sleep(pause))
+            pause = min(pause * 2, 0.05)
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
 
 
 def _reading_engine(engine: AsyncEngine) -> AsyncEngine:
@@ -123,13 +195,13 @@ def _reading_engine(engine: AsyncEngine) -> AsyncEngine:
     # close them from another.
     reader = create_async_engine(
         engine.url.set(drivername="sqlite+tessera_inline"),
-        connect_args={"check_same_thread": False},
+        connect_args={"check_same_thread": False, "factory": _InlineConnection},
     )
 
     @event.listens_for(reader.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
-        dbapi_connection.execute(f"PRAGMA busy_timeout = {_READ_BUSY_TIMEOUT_MS}")
+        dbapi_connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
         dbapi_connection.execute("PRAGMA query_only = ON")
 
     @event.listens_for(engine.sync_engine, "engine_disposed")
@@ -155,6 +227,20 @@ async def transaction(
             yield session
     finally:
         # After the COMMIT or ROLLBACK: the next unit's BEGIN IMMEDIATE finds the lock free.
+        turn.give_back()
+
+
+@asynccontextmanager
+async def writing_connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A unit of work on a bare connection (for the migrations), as `transaction` is for
+    sessions: the write lock taken up front, commit at the end, rollback on any exception."""
+    turn = _WriteTurn()
+    try:
+        async with engine.connect() as connection:
+            await connection.execution_options(**{_WRITES: turn})
+            async with connection.begin():
+                yield connection
+    finally:
         turn.give_back()
 
 

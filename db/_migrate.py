@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ._engine import writing_connection
+
 __all__ = ["alembic_config", "upgrade"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -28,5 +30,5 @@ async def upgrade(engine: AsyncEngine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
-    async with engine.begin() as connection:
+    async with writing_connection(engine) as connection:
         await connection.run_sync(_upgrade)

@@ -4,9 +4,11 @@ served, instead of polling in SQLite's busy handler."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from contextlib import AsyncExitStack
 
 import pytest
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db import transaction
@@ -57,3 +59,34 @@ async def test_a_unit_that_fails_gives_its_turn_back(sessions: Sessions) -> None
         await give_up()
     async with asyncio.timeout(2), transaction(sessions) as session:
         await add_library(session, library_id="LIB1")
+
+
+async def test_waiting_for_another_process_s_write_lock_keeps_the_loop_running(
+    database_url: str, sessions: Sessions
+) -> None:
+    # Another process's writer, as SQLite sees it: a connection of its own holding the lock.
+    other = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    async def unit() -> None:
+        async with transaction(sessions) as session:
+            await add_library(session, library_id="LIB1")
+
+    ticking = asyncio.create_task(tick())
+    waiting = asyncio.create_task(unit())
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    # A wait in SQLite's busy handler would have stopped the loop: no ticks meanwhile.
+    assert ticks >= 10
+    other.execute("COMMIT")
+    async with asyncio.timeout(2):
+        await waiting
+    ticking.cancel()
+    other.close()
