@@ -157,29 +157,40 @@ async def search_data(services: Services, query: str) -> dict[str, Any]:
     circulation = services.circulation
     nearest = await libraries_by_distance(context, PAVIA_POINT)
     results = await services.search.search(SearchRequest(query=query), nearest_libraries=nearest)
-    records = await records_by_id(context).load_many(results.record_ids)
-    nodes = []
-    for record in records:
-        if record is None:
-            continue
-        isbns, copies = await asyncio.gather(
-            isbns_by_record(context).load(record.id), items_by_record(context).load(record.id)
+    found = await records_by_id(context).load_many(results.record_ids)
+    records = [record for record in found if record is not None]
+    # All at once, as GraphQL resolves the page's fields: each loader reads once for the page.
+    isbn_lists, copy_lists = await asyncio.gather(
+        isbns_by_record(context).load_many([record.id for record in records]),
+        items_by_record(context).load_many([record.id for record in records]),
+    )
+    shelves = [
+        [copy for copy in copies if on_the_shelf(circulation, copy, record)]
+        for record, copies in zip(records, copy_lists, strict=True)
+    ]
+    library_lists = await asyncio.gather(
+        *(
+            libraries_by_id(context).load_many(
+                sorted({copy.location_library_id or copy.library_id for copy in shelved})
+            )
+            for shelved in shelves
         )
-        shelved = [copy for copy in copies if on_the_shelf(circulation, copy, record)]
-        places = sorted({copy.location_library_id or copy.library_id for copy in shelved})
-        libraries = await libraries_by_id(context).load_many(places)
-        nodes.append(
-            {
-                "id": record.id,
-                "title": record.title,
-                "isbns": isbns,
-                "availability": {
-                    "total": len(copies),
-                    "available": len(shelved),
-                    "nearestAvailable": _library(libraries[0]) if libraries else None,
-                },
-            }
+    )
+    nodes = [
+        {
+            "id": record.id,
+            "title": record.title,
+            "isbns": isbns,
+            "availability": {
+                "total": len(copies),
+                "available": len(shelved),
+                "nearestAvailable": _library(libraries[0]) if libraries else None,
+            },
+        }
+        for record, isbns, copies, shelved, libraries in zip(
+            records, isbn_lists, copy_lists, shelves, library_lists, strict=True
         )
+    ]
     return {"totalCount": results.total, "edges": nodes, "endCursor": results.next_cursor}
 
 
