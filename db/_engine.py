@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, pool
-from sqlalchemy.dialects import registry
-from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -25,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_
 
+from ._inline_sqlite import INLINE_DRIVER, InlineConnection
+
 __all__ = ["create_engine", "create_session_factory", "reading", "transaction"]
 
 # Marks the connection of a unit of work (see `transaction`), which may write; its value is the
@@ -35,58 +34,6 @@ _WRITES = "tessera_writes"
 # loop; a unit of work waits for the write lock itself on the loop, up to the second figure.
 _BUSY_TIMEOUT_MS = 250
 _WRITE_LOCK_TIMEOUT_SECONDS = 30.0
-
-
-class _InlineSQLiteDialect(SQLiteDialect_pysqlite):
-    """pysqlite called straight from the event loop's thread, for a SQLite file.
-
-    aiosqlite runs each call on a thread of the connection's and hands the result back: about
-    four thread switches per statement, which cost far more than a small statement itself. On a
-    WAL database a read never waits for a writer, and a unit of work waits only for the write
-    lock, which it takes first thing, on the loop (_begin_immediate_on_the_loop): after that no
-    statement waits, so none stops the loop for longer than it runs."""
-
-    is_async = True
-    supports_statement_cache = True
-
-    @classmethod
-    def get_pool_class(cls, url: URL) -> type[pool.Pool]:
-        return pool.AsyncAdaptedQueuePool
-
-    # SQLAlchemy's AsyncConnection checks that a statement awaited something (a sync driver
-    # slipped in by mistake would not): each statement passes through an await that returns
-    # at once, without giving up the loop.
-    def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
-        cursor.execute(statement, parameters)
-        await_(_at_once())
-
-    def do_execute_no_params(self, cursor: Any, statement: str, context: Any = None) -> None:
-        cursor.execute(statement)
-        await_(_at_once())
-
-    def do_executemany(
-        self, cursor: Any, statement: str, parameters: Any, context: Any = None
-    ) -> None:
-        cursor.executemany(statement, parameters)
-        await_(_at_once())
-
-
-async def _at_once() -> None:
-    return None
-
-
-class _InlineCursor(sqlite3.Cursor):
-    async def _async_soft_close(self) -> None:
-        """SQLAlchemy's asyncio results call this on a cursor they have read (an async driver's
-        cursor may have rows still to fetch); a pysqlite cursor has nothing to do."""
-
-
-class _InlineConnection(sqlite3.Connection):
-    def cursor(self, factory: Any = _InlineCursor) -> Any:
-        return super().cursor(factory)
-
-
-registry.register("sqlite.tessera_inline", __name__, "_InlineSQLiteDialect")
 
 
 class _WriteTurn:
@@ -122,8 +69,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # The loop's thread is the only one to use these connections; the garbage collector
         # may close them from another.
         engine = create_async_engine(
-            parsed.set(drivername="sqlite+tessera_inline"),
-            connect_args={"check_same_thread": False, "factory": _InlineConnection},
+            parsed.set(drivername=INLINE_DRIVER),
+            connect_args={"check_same_thread": False, "factory": InlineConnection},
             **kwargs,
         )
     else:
@@ -194,8 +141,8 @@ def _reading_engine(engine: AsyncEngine) -> AsyncEngine:
     # The loop's thread is the only one to use these connections; the garbage collector may
     # close them from another.
     reader = create_async_engine(
-        engine.url.set(drivername="sqlite+tessera_inline"),
-        connect_args={"check_same_thread": False, "factory": _InlineConnection},
+        engine.url.set(drivername=INLINE_DRIVER),
+        connect_args={"check_same_thread": False, "factory": InlineConnection},
     )
 
     @event.listens_for(reader.sync_engine, "connect")
@@ -251,7 +198,7 @@ async def reading(
     """A session that only reads, with no transaction around its statements: each sees what was
     committed before it ran. On PostgreSQL a query costs one round trip instead of three (BEGIN,
     the query, ROLLBACK); a SQLite file is read on the event loop's own thread
-    (_InlineSQLiteDialect)."""
+    (db/_inline_sqlite.py)."""
     bind = sessions.kw.get("bind")
     reader = _READERS.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
     if reader is not None:
