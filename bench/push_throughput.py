@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -263,6 +264,29 @@ async def push_throughput(arguments: argparse.Namespace) -> None:
 # -- the whole notifier, end to end -------------------------------------------------------
 
 
+async def _copy_patrons(connection: asyncpg.Connection, card_numbers: Iterable[str]) -> None:
+    """Adult patrons of library L1, reached by push only, one per card number."""
+    await connection.copy_records_to_table(
+        "patrons",
+        columns=[
+            "card_number",
+            "pin_hash",
+            "name",
+            "category",
+            "home_library_id",
+            "role",
+            "standing",
+            "notify_push",
+            "notify_sms",
+            "language",
+        ],
+        records=(
+            (card, "x", "Patron", "ADULT", "L1", "PATRON", "OK", True, False, "it")
+            for card in card_numbers
+        ),
+    )
+
+
 async def _load_notifications(dsn: str, origin: str, patrons: int) -> None:
     """`patrons` patrons with a device each, a READY hold each (HOLD_READY) and a loan due in
     three days each (DUE_SOON): 2 x `patrons` events in the outbox."""
@@ -310,25 +334,7 @@ async def _load_notifications(dsn: str, origin: str, patrons: int) -> None:
                 for n in range(2 * patrons)
             ),
         )
-        await connection.copy_records_to_table(
-            "patrons",
-            columns=[
-                "card_number",
-                "pin_hash",
-                "name",
-                "category",
-                "home_library_id",
-                "role",
-                "standing",
-                "notify_push",
-                "notify_sms",
-                "language",
-            ],
-            records=(
-                (f"C{n}", "x", "Patron", "ADULT", "L1", "PATRON", "OK", True, False, "it")
-                for n in range(patrons)
-            ),
-        )
+        await _copy_patrons(connection, (f"C{n}" for n in range(patrons)))
         deadline = today + timedelta(days=7)
         await connection.copy_records_to_table(
             "holds",
@@ -467,25 +473,7 @@ async def _load_loans(url: str, dsn: str, loans: int, today: date) -> None:
     patrons = 100_000
     connection = await asyncpg.connect(dsn)
     try:
-        await connection.copy_records_to_table(
-            "patrons",
-            columns=[
-                "card_number",
-                "pin_hash",
-                "name",
-                "category",
-                "home_library_id",
-                "role",
-                "standing",
-                "notify_push",
-                "notify_sms",
-                "language",
-            ],
-            records=(
-                (f"C{n:07d}", "x", "Patron", "ADULT", "L1", "PATRON", "OK", True, False, "it")
-                for n in range(patrons)
-            ),
-        )
+        await _copy_patrons(connection, (f"C{n:07d}" for n in range(patrons)))
         await connection.copy_records_to_table(
             "items",
             columns=[
