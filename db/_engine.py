@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import await_
 
-from ._inline_sqlite import INLINE_DRIVER, InlineConnection
+from ._inline_sqlite import create_inline_engine
 
 __all__ = ["create_engine", "create_session_factory", "reading", "transaction"]
 
@@ -66,13 +66,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
     in_file = parsed.database not in (None, "", ":memory:")
     if in_file:
-        # The loop's thread is the only one to use these connections; the garbage collector
-        # may close them from another.
-        engine = create_async_engine(
-            parsed.set(drivername=INLINE_DRIVER),
-            connect_args={"check_same_thread": False, "factory": InlineConnection},
-            **kwargs,
-        )
+        engine = create_inline_engine(parsed, **kwargs)
     else:
         engine = create_async_engine(parsed, connect_args={"timeout": 30}, **kwargs)
 
@@ -138,12 +132,7 @@ def _begin_immediate_on_the_loop(connection: Connection) -> None:
 def _reading_engine(engine: AsyncEngine) -> AsyncEngine:
     """The engine `reading` uses for the SQLite file of `engine`: inline pysqlite, each statement
     in a transaction of its own, refusing to write."""
-    # The loop's thread is the only one to use these connections; the garbage collector may
-    # close them from another.
-    reader = create_async_engine(
-        engine.url.set(drivername=INLINE_DRIVER),
-        connect_args={"check_same_thread": False, "factory": InlineConnection},
-    )
+    reader = create_inline_engine(engine.url)
 
     @event.listens_for(reader.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -10,11 +10,10 @@ from sqlalchemy import pool
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util import await_
 
-__all__ = ["INLINE_DRIVER", "InlineConnection"]
-
-INLINE_DRIVER = "sqlite+tessera_inline"
+__all__ = ["create_inline_engine"]
 
 
 class InlineSQLiteDialect(SQLiteDialect_pysqlite):
@@ -67,3 +66,14 @@ class InlineConnection(sqlite3.Connection):
 
 
 registry.register("sqlite.tessera_inline", __name__, "InlineSQLiteDialect")
+
+
+def create_inline_engine(url: URL, **kwargs: Any) -> AsyncEngine:
+    """An async engine on the SQLite file of `url`, through InlineSQLiteDialect."""
+    # The loop's thread is the only one to use these connections; the garbage collector may
+    # close them from another.
+    return create_async_engine(
+        url.set(drivername="sqlite+tessera_inline"),
+        connect_args={"check_same_thread": False, "factory": InlineConnection},
+        **kwargs,
+    )
