@@ -13,9 +13,9 @@ import json
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -87,11 +87,16 @@ _TEXT = "{title authors subjects series}"
 # this many words complete a last word typed in part before the prefix index takes over.
 _MAX_CORRECTIONS = 8
 _MAX_COMPLETIONS = 12
-# Searches matching more records than this are "broad" (see _broad_search), and are counted
-# on a sample of about _SAMPLE of them. Each search thread remembers its last matches.
+# The prefix lengths docs_fts indexes (its prefix= option).
+_INDEXED_PREFIXES = (2, 3)
+# Searches matching more records than this are "broad" (see _broad_search): their facets and
+# filtered totals are counted on a sample of about _SAMPLE of them, every n-th by rowid, taken
+# in the same walk that counts them. Each search thread remembers its last matches.
 BROAD_MATCHES = 2000
 _SAMPLE = 500
 _CACHED_MATCHES = 128
+# At most this much of the index file is memory-mapped (100k records take about 85 MB).
+_MAP_BYTES = 1 << 30
 
 
 # What filters and facets read of a document: record id, material type, language, copies on
@@ -112,14 +117,19 @@ def _any_of(libraries: tuple[str, ...], padded: str) -> bool:
 
 @dataclass(frozen=True)
 class Match:
-    """What a query's words match: every matching row in rank order when they are few, else
-    an even sample of them (by rowid)."""
+    """What a query's words match: how many records; for a narrow match every one of them,
+    ranked (rowids), and for a broad match an even sample of their rows (by rowid)."""
 
     # The words as FTS5 sees them (None: no words); restrict to a column with "{col} : words".
     words: str | None
     breadth: int
     broad: bool
     rows: list[Row]
+    ranked: list[int]
+    # For a narrow match: of the records on the shelf at some libraries (the key), the
+    # libraries where each one is (rowid -> " a b c "). The nearest-first walk asks for the
+    # same libraries twice (the second ring, and the third's "not nearer").
+    shelved: dict[frozenset[str], dict[int, str]] = field(default_factory=dict)
 
     @property
     def expression(self) -> str | None:
@@ -169,6 +179,50 @@ def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def _ranked(connection: sqlite3.Connection, expression: str | None) -> list[int]:
+    """Every rowid of a narrow match, best first (bm25; ties in catalogue order), or with no
+    words, copies on the shelf first and the newest first."""
+    if expression is not None:
+        ranks = connection.execute(
+            "SELECT rank, rowid FROM docs_fts WHERE docs_fts MATCH ?", (expression,)
+        ).fetchall()
+        return [rowid for _, rowid in sorted(ranks)]
+    return [
+        rowid
+        for (rowid,) in connection.execute(
+            "SELECT rowid FROM docs ORDER BY available DESC, rowid DESC"
+        )
+    ]
+
+
+def _counted_and_sampled(
+    connection: sqlite3.Connection,
+    source: str,
+    parameters: dict[str, Any],
+    *,
+    counted: int,
+    reached: int,
+) -> tuple[int, list[Row]]:
+    """A broad match's exact count and an even sample of its rows, in one walk of the match:
+    the first `counted` matches reached rowid `reached`, which sets the sample's step."""
+    # Two subqueries: SQLite answers min() or max() alone from the b-tree, both at once by a scan.
+    lowest, highest = connection.execute(
+        "SELECT (SELECT min(rowid) FROM docs), (SELECT max(rowid) FROM docs)"
+    ).fetchone()
+    estimate = counted * (highest - lowest + 1) / (reached - lowest + 1)
+    step = max(1, round(estimate / _SAMPLE))
+    breadth, sample = connection.execute(
+        f"SELECT count(*), json_group_array(rowid) FILTER (WHERE rowid % :step = 0) {source}",
+        {**parameters, "step": step},
+    ).fetchone()
+    # CROSS JOIN: walk the sample and look documents up, never the other way round.
+    rows = connection.execute(
+        f"SELECT {_ROW_COLUMNS} FROM json_each(?) s CROSS JOIN docs d ON d.rowid = s.value",
+        (sample,),
+    ).fetchall()
+    return breadth, rows
+
+
 class EmbeddedSearch:
     """A search index in one SQLite file; calls run on a small thread pool."""
 
@@ -190,7 +244,9 @@ class EmbeddedSearch:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA temp_store = MEMORY")
-            connection.execute("CREATE TEMP TABLE IF NOT EXISTS sampled(rowid INTEGER PRIMARY KEY)")
+            # Searches look up hundreds of rows of the index at random: reading its pages
+            # from a memory map costs half as much as copying them in through read() calls.
+            connection.execute(f"PRAGMA mmap_size = {_MAP_BYTES}")
             self._local.connection = connection
         return connection
 
@@ -415,9 +471,12 @@ class EmbeddedSearch:
                     (word, upper, _MAX_COMPLETIONS + 1),
                 )
             ]
-            # A few completions are OR-ed (FTS5 streams an OR; a long prefix query would first
-            # gather every matching document); many go to the prefix index.
-            if len(completions) > _MAX_COMPLETIONS:
+            # A prefix as long as the prefix index's keys reads one list of documents there.
+            # Longer ones: a few completions are OR-ed (FTS5 streams an OR; a prefix query
+            # would first gather every matching document), many go to the prefix query.
+            if len(completions) > _MAX_COMPLETIONS or (
+                len(completions) > 1 and len(word) in _INDEXED_PREFIXES
+            ):
                 return [_quoted(word) + "*"]
             if completions:
                 return [_quoted(term) for term in completions]
@@ -490,7 +549,7 @@ class EmbeddedSearch:
 
     def _match(self, connection: sqlite3.Connection, words: list[str]) -> Match:
         """The FTS5 expression for the words (None: no words), how many records it matches,
-        and for a broad match an even sample of them (by rowid), kept until the index changes."""
+        and for a broad match a sample of its rows, kept until the index changes."""
         (version,) = connection.execute("PRAGMA data_version").fetchone()
         cache: dict[tuple[str, ...], Match] = getattr(self._local, "matches", {})
         if getattr(self._local, "data_version", None) != (version, self._writes):
@@ -502,31 +561,27 @@ class EmbeddedSearch:
             return cache[key]
         if words:
             matched: str | None = self._match_expression(connection, words)
-            source = "FROM docs_fts WHERE docs_fts MATCH ?"
-            parameters: list[Any] = [f"{_TEXT} : {matched}"]
+            source = "FROM docs_fts WHERE docs_fts MATCH :expression"
+            parameters: dict[str, Any] = {"expression": f"{_TEXT} : {matched}"}
         else:
-            matched, source, parameters = None, "FROM docs WHERE 1", []
-        breadth = connection.execute(f"SELECT count(*) {source}", parameters).fetchone()[0]
-        broad = breadth > self._broad_matches
-        if broad:
-            step = max(1, breadth // _SAMPLE)
-            chosen = f"{source} AND rowid % {step} = 0"
-            # CROSS JOIN: walk the sample and look documents up, never the other way round.
-            sql = (
-                f"SELECT {_ROW_COLUMNS} FROM (SELECT rowid {chosen}) s"
-                " CROSS JOIN docs d ON d.rowid = s.rowid"
+            matched, source, parameters = None, "FROM docs WHERE 1", {}
+        # Counting stops past the threshold; the rowid it reached tells how broad a match is.
+        counted, reached = connection.execute(
+            f"SELECT count(*), max(rowid) FROM (SELECT rowid {source}"
+            f" LIMIT {self._broad_matches + 1})",
+            parameters,
+        ).fetchone()
+        if counted > self._broad_matches:
+            breadth, rows = _counted_and_sampled(
+                connection, source, parameters, counted=counted, reached=reached
             )
-        elif matched is not None:
-            sql = (
-                f"SELECT {_ROW_COLUMNS} FROM docs_fts f JOIN docs d ON d.rowid = f.rowid"
-                " WHERE docs_fts MATCH ? ORDER BY f.rank, d.rowid"
-            )
+            match = Match(matched, breadth, True, rows, [])
         else:
-            sql = f"SELECT {_ROW_COLUMNS} FROM docs d ORDER BY d.available DESC, d.rowid DESC"
-        rows: list[Row] = connection.execute(sql, parameters).fetchall()
+            ranked = _ranked(connection, parameters.get("expression"))
+            match = Match(matched, counted, False, [], ranked)
         if len(cache) >= _CACHED_MATCHES:
             cache.pop(next(iter(cache)))
-        cache[key] = match = Match(matched, breadth, broad, rows)
+        cache[key] = match
         return match
 
     def _search_words(
@@ -536,11 +591,82 @@ class EmbeddedSearch:
             return SearchPage(total=0, record_ids=[])
         if match.broad:
             return self._broad_search(connection, request, match)
-        # A small match is ranked once (and kept); filters and facets work on its rows.
-        kept = [row for row in match.rows if _keeps(request)(row)]
+        return self._narrow_search(connection, request, match)
+
+    def _narrow_search(
+        self, connection: sqlite3.Connection, request: SearchRequest, match: Match
+    ) -> SearchPage:
+        """A narrow search: the match is ranked once (and kept); a request's filters and
+        shelves are sets of rowids picked out of the ranking, counted and faceted exactly."""
+        wanted, unwanted = self._narrowed(connection, request, match)
+        kept = [
+            rowid
+            for rowid in match.ranked
+            if (wanted is None or rowid in wanted) and rowid not in unwanted
+        ]
         shown = kept[request.offset : request.offset + request.limit]
-        facets = self._facets(kept, 1.0) if request.with_facets and kept else {}
-        return SearchPage(total=len(kept), record_ids=[row[0] for row in shown], facets=facets)
+        record_of = dict(
+            connection.execute(
+                "SELECT rowid, record_id FROM docs WHERE rowid IN (SELECT value FROM json_each(?))",
+                (json.dumps(shown),),
+            ).fetchall()
+            if shown
+            else ()
+        )
+        record_ids = [record_of[rowid] for rowid in shown]
+        if not (request.with_facets and kept):
+            return SearchPage(total=len(kept), record_ids=record_ids)
+        groups = connection.execute(
+            "SELECT d.material_type, d.language, d.available > 0,"
+            " group_concat(d.library_ids, ' '), count(*) FROM json_each(?) j"
+            " CROSS JOIN docs d ON d.rowid = j.value GROUP BY 1, 2, 3",
+            (json.dumps(kept),),
+        )
+        return SearchPage(
+            total=len(kept), record_ids=record_ids, facets=_facets(_tallied(groups), 1.0)
+        )
+
+    def _narrowed(
+        self, connection: sqlite3.Connection, request: SearchRequest, match: Match
+    ) -> tuple[set[int] | None, set[int]]:
+        """The rowids a request keeps (None: all) and those it leaves out."""
+
+        def rowids(sql: str, parameters: list[Any]) -> set[int]:
+            return {rowid for (rowid,) in connection.execute(sql, parameters)}
+
+        filters, parameters = self._filters(request, shelves=match.words is None)
+        wanted: set[int] | None = None
+        if filters:
+            where = " AND ".join(filters)
+            if match.expression is None:
+                wanted = rowids(f"SELECT d.rowid FROM docs d WHERE {where}", parameters)
+            else:
+                wanted = rowids(
+                    "SELECT d.rowid FROM docs_fts f JOIN docs d ON d.rowid = f.rowid"
+                    f" WHERE docs_fts MATCH ? AND {where}",
+                    [match.expression, *parameters],
+                )
+        if match.expression is None:
+            return wanted, set()
+        libraries = frozenset(request.available_at + request.not_available_at)
+        if not libraries:
+            return wanted, set()
+        shelved = match.shelved.get(libraries)
+        if shelved is None:
+            # Shelves are part of the full-text match: FTS5 intersects a few libraries'
+            # copies on the shelf with the words at once.
+            shelved = match.shelved[libraries] = dict(
+                connection.execute(
+                    "SELECT f.rowid, ' ' || d.available_ids || ' ' FROM docs_fts f"
+                    " JOIN docs d ON d.rowid = f.rowid WHERE docs_fts MATCH ?",
+                    (f"({match.expression}) AND {_on_shelves(sorted(libraries))}",),
+                ).fetchall()
+            )
+        if request.available_at:
+            on = {row for row, at in shelved.items() if _any_of(request.available_at, at)}
+            wanted = on if wanted is None else wanted & on
+        unwanted = {row for row, at in shelved.items() if _any_of(request.not_available_at, at)}
+        return wanted, unwanted
 
     def _broad_search(
         self, connection: sqlite3.Connection, request: SearchRequest, match: Match
@@ -553,22 +679,14 @@ class EmbeddedSearch:
         filters, filter_parameters = self._filters(request, shelves=match.words is None)
         narrowed = filters or request.available_at or request.not_available_at
         total = round(len(kept) * scale) if narrowed else match.breadth
-        facets = self._facets(kept, scale) if request.with_facets and kept else {}
+        groups = ((row[1], row[2], row[3], row[4], 1) for row in kept)
+        facets = _facets(_tallied(groups), scale) if request.with_facets and kept else {}
         where = " AND ".join(filters) or "1"
         if match.words is None:
             sql = f"SELECT d.record_id FROM docs d WHERE {where}"
             sql += " ORDER BY d.available DESC, d.rowid DESC"
             parameters = list(filter_parameters)
         else:
-            # The shelves a walk asks for are part of the full-text match: FTS5 intersects
-            # them with the words far faster than a filter run on every matching record.
-            def on_shelves(expression: str) -> str:
-                if request.available_at:
-                    expression = f"({expression}) AND {_on_shelves(request.available_at)}"
-                if request.not_available_at:
-                    expression = f"({expression}) NOT {_on_shelves(request.not_available_at)}"
-                return expression
-
             in_title = f"{{title}} : {match.words}"
             source = "FROM docs_fts f JOIN docs d ON d.rowid = f.rowid WHERE docs_fts MATCH ?"
             # UNION ALL streams its parts in order, so nothing is sorted.
@@ -577,9 +695,9 @@ class EmbeddedSearch:
                 f" UNION ALL SELECT d.record_id {source} AND {where}"
             )
             parameters = [
-                on_shelves(in_title),
+                _on_shelves_asked(request, in_title),
                 *filter_parameters,
-                on_shelves(f"({match.expression}) NOT ({in_title})"),
+                _on_shelves_asked(request, f"({match.expression}) NOT ({in_title})"),
                 *filter_parameters,
             ]
         record_ids = [
@@ -590,23 +708,39 @@ class EmbeddedSearch:
         ]
         return SearchPage(total=total, record_ids=record_ids, facets=facets)
 
-    @staticmethod
-    def _facets(rows: list[Row], scale: float) -> dict[str, list[FacetValue]]:
-        tallies: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-        for _, material_type, language, available, held, _ in rows:
-            tallies["materialType"][material_type] += 1
-            if language:
-                tallies["language"][language] += 1
-            tallies["available"]["true" if available else "false"] += 1
-            tallies["library"].update(held.split())
-        counts = {
-            name: {value: round(count * scale) for value, count in tally.items()}
-            for name, tally in tallies.items()
-        }
-        return {
-            name: [
-                FacetValue(value, count)
-                for value, count in sorted(values.items(), key=lambda pair: (-pair[1], pair[0]))
-            ]
-            for name, values in counts.items()
-        }
+
+def _on_shelves_asked(request: SearchRequest, expression: str) -> str:
+    """The full-text expression narrowed to the shelves the request asks for: FTS5 intersects
+    them with the words far faster than a filter run on every matching record."""
+    if request.available_at:
+        expression = f"({expression}) AND {_on_shelves(request.available_at)}"
+    if request.not_available_at:
+        expression = f"({expression}) NOT {_on_shelves(request.not_available_at)}"
+    return expression
+
+
+# Records alike in material type, language and availability: the libraries holding a copy of
+# each of them (space-separated, a library once per record), and how many records.
+Group = tuple[str, str | None, int, str, int]
+
+
+def _tallied(groups: Iterable[Group]) -> dict[str, Counter[str]]:
+    tallies: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    for material_type, language, available, held, count in groups:
+        tallies["materialType"][material_type] += count
+        if language:
+            tallies["language"][language] += count
+        tallies["available"]["true" if available else "false"] += count
+        tallies["library"].update(held.split())
+    return tallies
+
+
+def _facets(tallies: dict[str, Counter[str]], scale: float) -> dict[str, list[FacetValue]]:
+    """Facet values, most frequent first, their counts scaled up from a sample's."""
+    return {
+        name: [
+            FacetValue(value, round(count * scale))
+            for value, count in sorted(tally.items(), key=lambda pair: (-pair[1], pair[0]))
+        ]
+        for name, tally in tallies.items()
+    }

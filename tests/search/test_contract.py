@@ -198,6 +198,49 @@ async def test_nearest_libraries_first(catalog: SearchBackend) -> None:
     assert results.total == 4
 
 
+async def test_nearest_first_walks_the_rings_of_a_text_match(backend: SearchBackend) -> None:
+    nearest = [f"L{number:02d}" for number in range(1, 18)]  # rings: 3, then 12, then the rest
+
+    def atlas(letter: str, *shelves: str) -> CatalogDocument:
+        return replace(
+            CALVINO,
+            record_id=f"r-{letter}",
+            title=f"Atlante {letter}",
+            isbns=(),
+            libraries=("L01", "L02", "L05", "L09", "L16"),
+            available_libraries=shelves,
+            available=len(shelves),
+        )
+
+    await backend.upsert(
+        [
+            atlas("a", "L05"),
+            atlas("b", "L01"),
+            atlas("c"),
+            atlas("d", "L09", "L02"),
+            atlas("e", "L16"),
+            replace(TOLKIEN, available_libraries=("L01",)),
+        ]
+    )
+    service = CatalogSearch(backend)
+    walked: list[str] = []
+    cursor = None
+    while True:
+        results = await service.search(
+            SearchRequest(query="atlante"), first=2, after=cursor, nearest_libraries=nearest
+        )
+        assert results.total == 5
+        walked.extend(results.record_ids)
+        cursor = results.next_cursor
+        if cursor is None:
+            break
+
+    assert len(walked) == 5
+    assert set(walked[:2]) == {"r-b", "r-d"}
+    assert walked[2] == "r-a"
+    assert set(walked[3:]) == {"r-c", "r-e"}
+
+
 async def test_bad_cursors_and_sizes_are_refused(catalog: SearchBackend) -> None:
     service = CatalogSearch(catalog)
     with pytest.raises(InvalidSearch):
