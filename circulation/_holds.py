@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +26,7 @@ from db import (
 from ._events import HOLD_READY, ITEM_STATUS_CHANGED, emit
 from ._refusals import Refusal
 from ._rules import pickup_deadline
-from ._state import Circulation, Outcome, lock_copy, lock_patron, lock_record
+from ._state import Circulation, Outcome, lock_copy, lock_patron, lock_record, standing_query
 
 __all__ = [
     "GeoPoint",
@@ -89,6 +89,9 @@ async def _set_aside(
         )
         item.status = ItemStatus.ON_HOLD_SHELF
         item.location_library_id = hold.pickup_library_id
+        if hold.id is None:
+            # The event names the hold: one placed in this transaction is written first.
+            await session.flush()
         emit(
             session,
             HOLD_READY,
@@ -109,21 +112,22 @@ async def _set_aside(
     _item_changed(session, item, now=now)
 
 
+# The WAITING holds on the record bound to "record_id" that may be served on the day bound to
+# "today" (paused ones skipped).
+_SERVABLE = (
+    Hold.record_id == bindparam("record_id"),
+    Hold.status == HoldStatus.WAITING,
+    or_(Hold.suspended_until.is_(None), Hold.suspended_until < bindparam("today")),
+)
+_NEXT_HOLDS = select(Hold).where(*_SERVABLE).order_by(Hold.id)
+
+
 async def _next_holds(
     circulation: Circulation, session: AsyncSession, record_id: str
 ) -> list[Hold]:
-    """The WAITING holds that may be served now, first come first served (paused ones skipped)."""
-    today = circulation.today()
+    """The holds that may be served now, first come first served."""
     return list(
-        await session.scalars(
-            select(Hold)
-            .where(
-                Hold.record_id == record_id,
-                Hold.status == HoldStatus.WAITING,
-                or_(Hold.suspended_until.is_(None), Hold.suspended_until < today),
-            )
-            .order_by(Hold.id)
-        )
+        await session.scalars(_NEXT_HOLDS, {"record_id": record_id, "today": circulation.today()})
     )
 
 
@@ -174,9 +178,11 @@ async def serve_queue(
     *,
     now: datetime,
     copies: list[Item] | None = None,
+    queue: list[Hold] | None = None,
 ) -> list[Hold]:
     """Set the copies of `record` now on the shelf aside for the next holds in its queue
-    (`copies`: the record's copies, when the caller has them locked already)."""
+    (`copies`: the record's copies, when the caller has them locked already; `queue`: the
+    holds that may be served, when the caller knows them)."""
     if circulation.embargoed_until(record) is not None:
         return []
     today = circulation.today()
@@ -189,7 +195,7 @@ async def serve_queue(
     ]
     if not copies:
         return []
-    holds = await _next_holds(circulation, session, record.id)
+    holds = queue if queue is not None else await _next_holds(circulation, session, record.id)
     served: list[Hold] = []
     for hold in holds:
         if not copies:
@@ -271,6 +277,31 @@ async def _default_pickup(
     return patron.home_library_id
 
 
+_ACTIVE = Hold.status.in_(ACTIVE_HOLD_STATUSES)
+# Read under the patron's and the record's locks: the patron's standing and active holds,
+# whether they hold or borrow the record already, whether holds wait in its queue.
+_HOLD_FACTS = standing_query(
+    select(func.count()).where(Hold.patron_id == bindparam("patron_id"), _ACTIVE).scalar_subquery(),
+    select(func.count())
+    .where(
+        Hold.patron_id == bindparam("patron_id"),
+        Hold.record_id == bindparam("record_id"),
+        _ACTIVE,
+    )
+    .scalar_subquery(),
+    select(func.count())
+    .select_from(Loan)
+    .join(Item, Item.id == Loan.item_id)
+    .where(
+        Loan.patron_id == bindparam("patron_id"),
+        Loan.returned_at.is_(None),
+        Item.record_id == bindparam("record_id"),
+    )
+    .scalar_subquery(),
+    exists().where(*_SERVABLE),
+)
+
+
 async def _refuse_hold(
     circulation: Circulation,
     session: AsyncSession,
@@ -278,43 +309,56 @@ async def _refuse_hold(
     record: Record,
     copies: list[Item],
     pickup_library_id: str,
-) -> Refusal | None:
-    standing = await circulation.standing(session, patron)
+) -> tuple[Refusal | None, bool]:
+    """Why the patron may not hold the record (or None), and whether holds wait in its queue
+    that may be served now."""
+    standing, (holds, holding, on_loan, queued) = await circulation.standing_with(
+        session, patron, _HOLD_FACTS, record_id=record.id, today=circulation.today()
+    )
     if standing.blocked:
-        return standing.refusal()
+        return standing.refusal(), queued
     refusal = circulation.not_holdable(record, copies)
     if refusal is not None:
-        return refusal
+        return refusal, queued
     if await circulation.site(session, pickup_library_id) is None:
-        return Refusal("INVALID_PICKUP_LIBRARY")
-    active = Hold.status.in_(ACTIVE_HOLD_STATUSES)
-    holds, holding, on_loan = (
-        await session.execute(
-            select(
-                select(func.count()).where(Hold.patron_id == patron.id, active).scalar_subquery(),
-                select(func.count())
-                .where(Hold.patron_id == patron.id, Hold.record_id == record.id, active)
-                .scalar_subquery(),
-                select(func.count())
-                .select_from(Loan)
-                .join(Item, Item.id == Loan.item_id)
-                .where(
-                    Loan.patron_id == patron.id,
-                    Loan.returned_at.is_(None),
-                    Item.record_id == record.id,
-                )
-                .scalar_subquery(),
-            )
-        )
-    ).one()
+        return Refusal("INVALID_PICKUP_LIBRARY"), queued
     if holding:
-        return Refusal("ALREADY_HOLDING")
+        return Refusal("ALREADY_HOLDING"), queued
     if on_loan:
-        return Refusal("ALREADY_ON_LOAN")
+        return Refusal("ALREADY_ON_LOAN"), queued
     limit = circulation.policy.limits.holds
     if holds >= limit:
-        return Refusal("HOLD_LIMIT_REACHED", {"limit": limit})
-    return None
+        return Refusal("HOLD_LIMIT_REACHED", {"limit": limit}), queued
+    return None, queued
+
+
+# The patron, the record and its copies, locked in the order every operation takes: PostgreSQL
+# locks a result's rows table by table in the order of its FROM list, the rows in the order of
+# ORDER BY. One statement instead of three.
+_LOCK_HOLD_PARTIES = (
+    select(Patron, Record, Item)
+    .select_from(Patron)
+    .join(Record, Record.id == bindparam("record_id"))
+    .join(Item, Item.record_id == Record.id)
+    .where(Patron.id == bindparam("patron_id"))
+    .order_by(Item.id)
+    .with_for_update()
+)
+
+
+async def _lock_hold_parties(
+    session: AsyncSession, patron_id: int, record_id: str
+) -> tuple[Patron | None, Record | None, list[Item]]:
+    """The patron, the record and its copies, locked; None for a patron or record not found."""
+    rows = (
+        await session.execute(_LOCK_HOLD_PARTIES, {"patron_id": patron_id, "record_id": record_id})
+    ).all()
+    if rows:
+        return rows[0][0], rows[0][1], [row[2] for row in rows]
+    # No such patron or record, or a record without copies: which one, row by row.
+    patron = await lock_patron(session, patron_id)
+    record = await lock_record(session, record_id) if patron is not None else None
+    return patron, record, await lock_copies(session, record) if record is not None else []
 
 
 async def place_hold(
@@ -364,7 +408,7 @@ async def _place_hold(
     near: GeoPoint | None,
     client_mutation_id: str | None,
 ) -> Outcome[Hold]:
-    patron = await lock_patron(session, patron_id)
+    patron, record, copies = await _lock_hold_parties(session, patron_id, record_id)
     if patron is None:
         return Outcome(refusal=Refusal("NOT_FOUND"))
     if client_mutation_id is not None:
@@ -375,12 +419,10 @@ async def _place_hold(
         )
         if earlier is not None:
             return Outcome(earlier)
-    record = await lock_record(session, record_id)
     if record is None:
         return Outcome(refusal=Refusal("NOT_FOUND"))
     pickup = pickup_library_id or await _default_pickup(circulation, session, patron, near)
-    copies = await lock_copies(session, record)
-    refusal = await _refuse_hold(circulation, session, patron, record, copies, pickup)
+    refusal, queued = await _refuse_hold(circulation, session, patron, record, copies, pickup)
     if refusal is not None:
         return Outcome(refusal=refusal)
     now = circulation.clock.now()
@@ -393,8 +435,12 @@ async def _place_hold(
         client_mutation_id=client_mutation_id,
     )
     session.add(hold)
-    await session.flush()
-    await serve_queue(circulation, session, record, now=now, copies=copies)
+    if queued:
+        await session.flush()
+        await serve_queue(circulation, session, record, now=now, copies=copies)
+    else:
+        # Alone in the queue: no need to write the hold before serving it and read it back.
+        await serve_queue(circulation, session, record, now=now, copies=copies, queue=[hold])
     return Outcome(hold)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import (
@@ -30,10 +30,10 @@ from ._events import ACCOUNT_SUSPENDED, ITEM_STATUS_CHANGED, LOAN_RENEWED, emit
 from ._holds import route_copy
 from ._patrons import sync_standing
 from ._refusals import Refusal
-from ._rules import RenewalCheck, age_on, days_late, due_date, late_fee_cents, renewal_check
-from ._state import Circulation, Outcome, lock_copy, lock_patron
+from ._rules import age_on, days_late, due_date, late_fee_cents, renewal_check
+from ._state import Circulation, Outcome, lock_copy, lock_patron, standing_query
 
-__all__ = ["CheckinResult", "checkin", "checkout", "renew_all", "renew_loan", "renewal_state"]
+__all__ = ["CheckinResult", "checkin", "checkout", "renew_all", "renew_loan"]
 
 _UNAVAILABLE = {
     ItemStatus.ON_LOAN: ("è in prestito", "it is on loan"),
@@ -239,31 +239,47 @@ async def _late_return_block(
         )
 
 
+# The borrower, the record, the copy and its open loan, locked in the order every operation
+# takes (PostgreSQL locks a result's rows table by table in the order of its FROM list): one
+# statement instead of a lookup and four locks.
+_LOCK_LOAN_PARTIES = (
+    select(Patron, Record, Item, Loan)
+    .where(
+        Item.barcode == bindparam("barcode"),
+        Record.id == Item.record_id,
+        Loan.item_id == Item.id,
+        Loan.returned_at.is_(None),
+        Patron.id == Loan.patron_id,
+    )
+    .with_for_update()
+)
+
+
+async def _lock_loan_parties(
+    session: AsyncSession, barcode: str
+) -> Row[Patron, Record, Item, Loan] | None:
+    """The copy's open loan and its parties, locked; None when the copy is not on loan."""
+    row = (await session.execute(_LOCK_LOAN_PARTIES, {"barcode": barcode})).first()
+    if row is None:
+        # A loan returned while this waited for a lock drops out, and one made meanwhile is not
+        # in the statement's snapshot: read again under the locks it did take.
+        row = (await session.execute(_LOCK_LOAN_PARTIES, {"barcode": barcode})).first()
+    return row
+
+
 async def checkin(
     circulation: Circulation, *, barcode: str, library_id: str
 ) -> Outcome[CheckinResult]:
     """Take a copy back: settle the late fee, apply blocks, and route the copy onward."""
     async with transaction(circulation.sessions) as session:
-        item_id = await session.scalar(select(Item.id).where(Item.barcode == barcode))
-        if item_id is None or await session.get(Library, library_id) is None:
+        # Libraries are never deleted: the cached list answers without a round trip.
+        if await circulation.site(session, library_id) is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
-        borrower = await session.scalar(
-            select(Loan.patron_id).where(Loan.item_id == item_id, Loan.returned_at.is_(None))
-        )
-        if borrower is None:
-            return Outcome(refusal=Refusal("NOT_ON_LOAN"))
-        # Locks in the order every operation takes: patron, record, copy, then the loan.
-        patron = await lock_patron(session, borrower)
-        item = await lock_copy(session, barcode)
-        loan = await session.scalar(
-            select(Loan)
-            .where(Loan.item_id == item_id, Loan.returned_at.is_(None))
-            .with_for_update()
-        )
-        if patron is None or item is None or loan is None or loan.patron_id != patron.id:
-            return Outcome(refusal=Refusal("NOT_ON_LOAN"))
-        record = await session.get(Record, item.record_id)
-        assert record is not None
+        locked = await _lock_loan_parties(session, barcode)
+        if locked is None:
+            item_id = await session.scalar(select(Item.id).where(Item.barcode == barcode))
+            return Outcome(refusal=Refusal("NOT_FOUND" if item_id is None else "NOT_ON_LOAN"))
+        patron, record, item, loan = locked
         now = circulation.clock.now()
         today = circulation.today()
         loan.returned_at = now
@@ -312,39 +328,38 @@ async def checkin(
         return Outcome(CheckinResult(loan, fee_cents, trapped))
 
 
-async def renewal_state(
-    circulation: Circulation, session: AsyncSession, loan: Loan, patron: Patron
-) -> RenewalCheck:
-    """Whether `loan` may be renewed today, why not, and from when."""
-    item = await session.get(Item, loan.item_id)
-    assert item is not None
-    record = await session.get(Record, item.record_id)
-    assert record is not None
-    others_waiting = await session.scalar(
-        select(Hold.id).where(
-            Hold.record_id == record.id,
-            Hold.patron_id != patron.id,
-            Hold.status == HoldStatus.WAITING,
-        )
+# The patron's standing, and whether others wait for the record.
+_RENEWAL_FACTS = standing_query(
+    exists().where(
+        Hold.record_id == bindparam("record_id"),
+        Hold.patron_id != bindparam("patron_id"),
+        Hold.status == HoldStatus.WAITING,
     )
-    return renewal_check(
+)
+
+
+async def _renew(
+    circulation: Circulation,
+    session: AsyncSession,
+    patron: Patron,
+    loan: Loan,
+    item: Item,
+    record: Record,
+) -> Outcome[Loan]:
+    standing, (others_waiting,) = await circulation.standing_with(
+        session, patron, _RENEWAL_FACTS, record_id=record.id
+    )
+    if standing.blocked:
+        return Outcome(refusal=standing.refusal())
+    check = renewal_check(
         circulation.policy,
         circulation.loan_rule(record, patron, item),
         current_due=loan.due_date,
         renewals_used=loan.renewals_used,
         today=circulation.today(),
-        others_waiting=others_waiting is not None,
+        others_waiting=others_waiting,
         calendar=await circulation.calendar(session, loan.library_id),
     )
-
-
-async def _renew(
-    circulation: Circulation, session: AsyncSession, loan: Loan, patron: Patron
-) -> Outcome[Loan]:
-    standing = await circulation.standing(session, patron)
-    if standing.blocked:
-        return Outcome(refusal=standing.refusal())
-    check = await renewal_state(circulation, session, loan, patron)
     if check.refusal is not None:
         days: dict[str, date] = {"due": loan.due_date}
         if check.renewable_from is not None:
@@ -370,14 +385,30 @@ async def _renew(
     return Outcome(loan)
 
 
+# The patron, then the loan, locked in one statement (PostgreSQL locks a result's rows in the
+# order of its FROM list); the copy and the record are only read.
+_LOCK_RENEWAL = (
+    select(Patron, Loan, Item, Record)
+    .where(
+        Patron.id == bindparam("patron_id"),
+        Loan.id == bindparam("loan_id"),
+        Loan.patron_id == Patron.id,
+        Item.id == Loan.item_id,
+        Record.id == Item.record_id,
+    )
+    .with_for_update(of=(Patron, Loan))
+)
+
+
 async def renew_loan(circulation: Circulation, *, loan_id: int, patron_id: int) -> Outcome[Loan]:
     """Renew one of the patron's loans, if the rules allow it today."""
     async with transaction(circulation.sessions) as session:
-        patron = await lock_patron(session, patron_id)
-        loan = await session.scalar(select(Loan).where(Loan.id == loan_id).with_for_update())
-        if patron is None or loan is None or loan.patron_id != patron.id or loan.returned_at:
+        row = (
+            await session.execute(_LOCK_RENEWAL, {"patron_id": patron_id, "loan_id": loan_id})
+        ).first()
+        if row is None or row[1].returned_at:
             return Outcome(refusal=Refusal("NOT_FOUND"))
-        return await _renew(circulation, session, loan, patron)
+        return await _renew(circulation, session, *row)
 
 
 async def renew_all(
@@ -388,10 +419,15 @@ async def renew_all(
         patron = await lock_patron(session, patron_id)
         if patron is None:
             return []
-        loans = await session.scalars(
-            select(Loan)
+        loans = await session.execute(
+            select(Loan, Item, Record)
+            .join(Item, Item.id == Loan.item_id)
+            .join(Record, Record.id == Item.record_id)
             .where(Loan.patron_id == patron.id, Loan.returned_at.is_(None))
             .order_by(Loan.due_date, Loan.id)
-            .with_for_update()
+            .with_for_update(of=Loan)
         )
-        return [(loan, await _renew(circulation, session, loan, patron)) for loan in loans]
+        return [
+            (loan, await _renew(circulation, session, patron, loan, item, record))
+            for loan, item, record in loans
+        ]

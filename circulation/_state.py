@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from time import monotonic
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db import (
@@ -32,7 +32,15 @@ from ._refusals import Refusal
 from ._rules import embargo_end
 from ._standing import Standing, evaluate_standing
 
-__all__ = ["Circulation", "LibrarySite", "Outcome", "lock_copy", "lock_patron", "lock_record"]
+__all__ = [
+    "Circulation",
+    "LibrarySite",
+    "Outcome",
+    "lock_copy",
+    "lock_patron",
+    "lock_record",
+    "standing_query",
+]
 
 T = TypeVar("T", covariant=True)
 
@@ -122,25 +130,25 @@ class Circulation:
 
     async def standing(self, session: AsyncSession, patron: Patron) -> Standing:
         """The patron's standing today, from their stored blocks, loans and fees."""
-        earliest_due, latest_unpaid = (
-            await session.execute(
-                select(
-                    select(func.min(Loan.due_date))
-                    .where(Loan.patron_id == patron.id, Loan.returned_at.is_(None))
-                    .scalar_subquery(),
-                    select(func.max(Fee.days_late))
-                    .where(Fee.patron_id == patron.id, Fee.paid_cents < Fee.amount_cents)
-                    .scalar_subquery(),
-                )
-            )
+        standing, _ = await self.standing_with(session, patron, _STANDING)
+        return standing
+
+    async def standing_with(
+        self, session: AsyncSession, patron: Patron, statement: Select[Any], **values: Any
+    ) -> tuple[Standing, Sequence[Any]]:
+        """The standing, read by a statement of `standing_query`, and the values it reads after
+        the standing's (`values`: its parameters besides the patron)."""
+        earliest_due, latest_unpaid, *also = (
+            await session.execute(statement, {"patron_id": patron.id, **values})
         ).one()
-        return evaluate_standing(
+        standing = evaluate_standing(
             self.policy,
             patron=patron,
             open_due_dates=[] if earliest_due is None else [earliest_due],
             unpaid_fee_days_late=[] if latest_unpaid is None else [latest_unpaid],
             today=self.today(),
         )
+        return standing, also
 
     def not_loanable(self, item: Item, record: Record) -> Refusal | None:
         """Why this copy never lends under the policy (NOT_LOANABLE), or None."""
@@ -196,6 +204,25 @@ class Circulation:
             precision=record.published_precision,
         )
         return end if end is not None and end > self.today() else None
+
+
+def standing_query(*also: ColumnElement[Any]) -> Select[Any]:
+    """A statement reading what a patron's standing follows from (the earliest due date of
+    their open loans, the most days late of their unpaid fees), for the patron bound to
+    "patron_id", then `also`: an operation reads what it needs in the same round trip. Build
+    each once: building a statement like this takes longer than running it."""
+    return select(
+        select(func.min(Loan.due_date))
+        .where(Loan.patron_id == bindparam("patron_id"), Loan.returned_at.is_(None))
+        .scalar_subquery(),
+        select(func.max(Fee.days_late))
+        .where(Fee.patron_id == bindparam("patron_id"), Fee.paid_cents < Fee.amount_cents)
+        .scalar_subquery(),
+        *also,
+    )
+
+
+_STANDING = standing_query()
 
 
 async def lock_patron(session: AsyncSession, patron_id: int) -> Patron | None:

@@ -31,6 +31,7 @@ from circulation import (
     hold_views,
     pay_fees,
     place_hold,
+    renew_loan,
     run_scheduled_work,
 )
 from db import (
@@ -315,6 +316,70 @@ async def test_two_desks_lending_the_same_copy_at_once_lend_it_once(
         assert [(loan.id, loan.patron_id) for loan in copy.open_loans] == [
             (lent.id, lent.patron_id)
         ]
+
+
+@pytest.mark.postgres
+@on_postgres
+async def test_two_desks_returning_the_same_copy_at_once_return_it_once(
+    engine: AsyncEngine, world: World, crowd: Crowd
+) -> None:
+    here = await world.library("PV1")
+    there = await world.library("PV2")
+    patron = await world.patron(here)
+
+    for _ in range(ROUNDS):
+        [barcode] = await world.titles(here, 1)
+        loan = ok(
+            await checkout(
+                world.circulation, card_number=patron.card_number, barcode=barcode, library_id=here
+            )
+        )
+        outcomes = await crowd.together(
+            [
+                checkin(world.circulation, barcode=barcode, library_id=library)
+                for library in (here, there)
+            ],
+        )
+
+        assert codes(outcomes) == {"ok": 1, "NOT_ON_LOAN": 1}
+        [returned] = [outcome.value.loan for outcome in outcomes if outcome.value is not None]
+        assert returned.id == loan.id
+        assert (await copy_state(world, barcode)).status is ItemStatus.AVAILABLE
+        assert await open_loans_of(world, patron) == 0
+
+
+@pytest.mark.postgres
+@on_postgres
+async def test_a_renewal_and_a_return_of_the_same_loan_at_once_are_taken_in_turn(
+    engine: AsyncEngine, world: World, crowd: Crowd
+) -> None:
+    library = await world.library("PV1")
+    patron = await world.patron(library)
+    barcodes = await world.titles(library, ROUNDS)
+    loans = [
+        ok(
+            await checkout(
+                world.circulation,
+                card_number=patron.card_number,
+                barcode=barcode,
+                library_id=library,
+            )
+        )
+        for barcode in barcodes
+    ]
+    world.clock.set(world.clock.now() + timedelta(days=25))  # inside the renewal window
+
+    for barcode, loan in zip(barcodes, loans, strict=True):
+        renewed, returned = await crowd.both(
+            renew_loan(world.circulation, loan_id=loan.id, patron_id=patron.id),
+            checkin(world.circulation, barcode=barcode, library_id=library),
+        )
+
+        # Renewed before the return, or refused as no longer on loan after it.
+        assert renewed.refusal is None or renewed.refusal.code == "NOT_FOUND"
+        assert ok(returned).loan.id == loan.id
+        assert (await copy_state(world, barcode)).status is ItemStatus.AVAILABLE
+    assert await open_loans_of(world, patron) == 0
 
 
 @pytest.mark.postgres

@@ -360,6 +360,39 @@ async def test_a_paused_hold_keeps_its_place_and_is_skipped(world_of: WorldOf) -
     assert (resumed.suspended_until, resumed.status) == (None, HoldStatus.WAITING)
 
 
+async def test_a_new_hold_gets_in_line_behind_one_the_shelf_could_serve(
+    world_of: WorldOf,
+) -> None:
+    world = await world_of("cubi")
+    library = await world.library("PV1")
+    record = await world.record()
+    barcode = await world.item(record, library)
+    await checkout_all(world, record)
+    first, second = await world.patron(library), await world.patron(library)
+    paused = ok(await place_hold(world.circulation, patron_id=first.id, record_id=record))
+    ok(
+        await suspend_hold(
+            world.circulation,
+            hold_id=paused.id,
+            patron_id=first.id,
+            until=world.today + timedelta(days=2),
+        )
+    )
+    ok(await checkin(world.circulation, barcode=barcode, library_id=library))
+    assert (await _item(world, barcode)).status is ItemStatus.AVAILABLE
+    # The pause ends with the copy still on the shelf: no scheduled work has served the queue.
+    world.clock.set(world.clock.now() + timedelta(days=3))
+
+    late = ok(await place_hold(world.circulation, patron_id=second.id, record_id=record))
+
+    holds = await world.holds_of(record)
+    assert [(hold.id, hold.status) for hold in holds] == [
+        (paused.id, HoldStatus.READY),
+        (late.id, HoldStatus.WAITING),
+    ]
+    assert holds[0].item_id == (await _item(world, barcode)).id
+
+
 async def test_changing_the_pickup_of_a_ready_hold_sends_the_copy(world_of: WorldOf) -> None:
     world = await world_of("cubi")
     here = await world.library("PV1")

@@ -1,0 +1,78 @@
+"""The statements each frequent operation sends to PostgreSQL (besides BEGIN and COMMIT): on a
+server a round trip costs more client time than anything else an operation does, so a new one
+should be a decision (bench/circulation_throughput.py measures what they cost)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from circulation import checkin, checkout, place_hold, renew_loan
+from tests.circulation.world import make_world, ok
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.parametrize("database_url", ["postgres"], indirect=True),
+]
+
+
+@asynccontextmanager
+async def _statements(engine: AsyncEngine) -> AsyncIterator[list[str]]:
+    sent: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split())[:120])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def _count(engine: AsyncEngine, operation: Awaitable[Any]) -> list[str]:
+    async with _statements(engine) as sent:
+        ok(await operation)
+    return sent
+
+
+async def test_place_hold_renew_and_checkin_send_few_statements(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    world = await make_world(sessions, "cubi")
+    here, there = await world.library("PV1"), await world.library("PV2")
+    patron = await world.patron(here)
+    record = await world.record()
+    await world.item(record, there)
+    [lent] = await world.titles(here, 1)
+    async with world.sessions() as session:
+        await world.circulation.libraries(session)  # read once, then kept
+
+    hold = await _count(
+        engine, place_hold(world.circulation, patron_id=patron.id, record_id=record)
+    )
+    # The patron, record and copies locked; the standing and counts; the hold, the copy set
+    # aside (in transit to PV1), the event.
+    assert len(hold) == 5, hold
+
+    loan = ok(
+        await checkout(
+            world.circulation, card_number=patron.card_number, barcode=lent, library_id=here
+        )
+    )
+    world.clock.set(world.clock.now() + timedelta(days=25))
+    renew = await _count(
+        engine, renew_loan(world.circulation, loan_id=loan.id, patron_id=patron.id)
+    )
+    # The patron and loan locked; the standing and the queue; the loan, the event.
+    assert len(renew) == 4, renew
+
+    returned = await _count(engine, checkin(world.circulation, barcode=lent, library_id=here))
+    # The parties locked; the loan returned; the standing; the queue; the copy, the event.
+    assert len(returned) == 6, returned
