@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.util import await_
 
 from ._inline_sqlite import create_inline_engine
@@ -72,6 +72,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if in_file:
         engine = create_inline_engine(parsed, **kwargs)
     else:
+        # One connection holds an in-memory database: its pool has no size.
+        kwargs.pop("pool_size", None)
         engine = create_async_engine(parsed, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -147,7 +149,10 @@ def _begin_immediate_on_the_loop(connection: Connection) -> None:
 def _reading_engine(engine: AsyncEngine) -> AsyncEngine:
     """The engine `reading` uses for the SQLite file of `engine`: inline pysqlite, each statement
     in a transaction of its own, refusing to write."""
-    reader = create_inline_engine(engine.url)
+    # As many connections as the engine's: a reading session holds one while its request
+    # awaits other work, and a pool too small opens and closes one per session under load.
+    assert isinstance(engine.pool, QueuePool)
+    reader = create_inline_engine(engine.url, pool_size=engine.pool.size())
 
     @event.listens_for(reader.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

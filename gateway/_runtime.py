@@ -68,7 +68,9 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.resolved_database_url())
+        engine = create_engine(
+            settings.resolved_database_url(), pool_size=settings.database_pool_size
+        )
         sessions = create_session_factory(engine)
         system = SystemClock()
         # The test clock starts at the real time and is moved only by setClock; it rules

@@ -19,6 +19,13 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default: a SQLite file in the var dir"
     )
+    database_pool_size: int = Field(
+        default=32,
+        ge=1,
+        description="database connections a process keeps open; a request beyond them waits"
+        " for one (too few: connections opened and closed under load, ~10 ms each on"
+        " PostgreSQL)",
+    )
     search: Literal["embedded", "meilisearch"] = "embedded"
     meili_url: str | None = None
     meili_key: SecretStr | None = None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db import Library, reading, transaction
+from db import Library, create_engine, create_session_factory, reading, transaction
 from tests.factories import add_library
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -49,3 +49,29 @@ async def test_a_reading_session_on_sqlite_refuses_to_write(sessions: Sessions) 
             await add_library(session, library_id="LIB1")
     async with reading(sessions) as session:
         assert await _libraries(session) == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_reading_on_sqlite_keeps_as_many_connections_as_the_engine(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=12)
+    sessions = create_session_factory(engine)
+    async with reading(sessions) as session:
+        reader = session.get_bind()
+    opened: list[object] = []
+    event.listen(reader, "connect", lambda connection, _record: opened.append(connection))
+    everyone_reading = asyncio.Barrier(12)
+
+    async def read() -> None:
+        async with reading(sessions) as session:
+            await session.execute(select(1))
+            await everyone_reading.wait()
+
+    try:
+        for _ in range(3):
+            await asyncio.gather(*(read() for _ in range(12)))
+    finally:
+        await engine.dispose()
+    # A smaller pool would close the connections beyond it after each round and open them anew.
+    assert len(opened) <= 12

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import ValidationError
+from sqlalchemy.pool import QueuePool
 
+from gateway._runtime import Runtime
 from gateway._secrets import jwt_private_key, load_vapid_private_key, vapid_private_key
 from gateway.settings import Settings
 
@@ -46,6 +49,20 @@ def test_settings_are_read_from_tessera_variables(monkeypatch: pytest.MonkeyPatc
     assert settings.test_clock is True
     assert settings.network == "ginestra"
     assert "s3cret" not in repr(settings)  # secrets never show up in logs
+
+
+async def test_the_database_pool_keeps_the_configured_connections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TESSERA_DATABASE_POOL_SIZE", "7")
+    runtime = Runtime.from_settings(Settings(var_dir=tmp_path))
+    try:
+        assert isinstance(runtime.engine.pool, QueuePool)
+        assert runtime.engine.pool.size() == 7
+    finally:
+        await runtime.engine.dispose()
+    with pytest.raises(ValidationError):
+        Settings(database_pool_size=0)
 
 
 def test_keys_are_generated_once_and_kept_private(tmp_path: Path) -> None:
