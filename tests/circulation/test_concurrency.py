@@ -47,7 +47,7 @@ from db import (
     create_engine,
     create_session_factory,
 )
-from tests.circulation.world import World, make_world, ok
+from tests.circulation.world import World, lent, make_world, ok
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -329,11 +329,7 @@ async def test_two_desks_returning_the_same_copy_at_once_return_it_once(
 
     for _ in range(ROUNDS):
         [barcode] = await world.titles(here, 1)
-        loan = ok(
-            await checkout(
-                world.circulation, card_number=patron.card_number, barcode=barcode, library_id=here
-            )
-        )
+        loan = await lent(world, patron, barcode, here)
         outcomes = await crowd.together(
             [
                 checkin(world.circulation, barcode=barcode, library_id=library)
@@ -356,17 +352,7 @@ async def test_a_renewal_and_a_return_of_the_same_loan_at_once_are_taken_in_turn
     library = await world.library("PV1")
     patron = await world.patron(library)
     barcodes = await world.titles(library, ROUNDS)
-    loans = [
-        ok(
-            await checkout(
-                world.circulation,
-                card_number=patron.card_number,
-                barcode=barcode,
-                library_id=library,
-            )
-        )
-        for barcode in barcodes
-    ]
+    loans = [await lent(world, patron, barcode, library) for barcode in barcodes]
     world.clock.set(world.clock.now() + timedelta(days=25))  # inside the renewal window
 
     for barcode, loan in zip(barcodes, loans, strict=True):

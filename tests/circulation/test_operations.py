@@ -24,7 +24,7 @@ from circulation import (
     suspend_hold,
 )
 from db import Hold, HoldStatus, Item, ItemStatus, Loan, OutboxEvent
-from tests.circulation.world import World, ok, refusal, refused
+from tests.circulation.world import World, lent, ok, refusal, refused
 
 WorldOf = Callable[[str], Awaitable[World]]
 
@@ -469,14 +469,7 @@ async def test_scheduled_work_is_idempotent(world_of: WorldOf) -> None:
     barcodes = await world.titles(library, 3)
     patron = await world.patron(library)
     for barcode in barcodes:
-        ok(
-            await checkout(
-                world.circulation,
-                card_number=patron.card_number,
-                barcode=barcode,
-                library_id=library,
-            )
-        )
+        await lent(world, patron, barcode, library)
 
     await world.advance(days=27)
     events = await world.count(OutboxEvent)
