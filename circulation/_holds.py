@@ -333,8 +333,8 @@ async def _refuse_hold(
 
 
 # The patron, the record and its copies, locked in the order every operation takes: PostgreSQL
-# locks a result's rows table by table in the order of its FROM list, the rows in the order of
-# ORDER BY. One statement instead of three.
+# locks the rows behind each result row in the order of the FROM list, the result rows in the
+# order of ORDER BY. One statement instead of three.
 _LOCK_HOLD_PARTIES = (
     select(Patron, Record, Item)
     .select_from(Patron)

@@ -240,7 +240,7 @@ async def _late_return_block(
 
 
 # The borrower, the record, the copy and its open loan, locked in the order every operation
-# takes (PostgreSQL locks a result's rows table by table in the order of its FROM list): one
+# takes (PostgreSQL locks the rows behind each result row in the order of the FROM list): one
 # statement instead of a lookup and four locks.
 _LOCK_LOAN_PARTIES = (
     select(Patron, Record, Item, Loan)
@@ -258,13 +258,11 @@ _LOCK_LOAN_PARTIES = (
 async def _lock_loan_parties(
     session: AsyncSession, barcode: str
 ) -> Row[Patron, Record, Item, Loan] | None:
-    """The copy's open loan and its parties, locked; None when the copy is not on loan."""
-    row = (await session.execute(_LOCK_LOAN_PARTIES, {"barcode": barcode})).first()
-    if row is None:
-        # A loan returned while this waited for a lock drops out, and one made meanwhile is not
-        # in the statement's snapshot: read again under the locks it did take.
-        row = (await session.execute(_LOCK_LOAN_PARTIES, {"barcode": barcode})).first()
-    return row
+    """The copy's open loan and its parties, locked; None when the copy is not on loan (a loan
+    returned by another desk while this waited for its lock drops out). Not read again: the
+    locks a dropped row took stay held, and a second read could lock a new borrower after the
+    copy, against the order every operation takes."""
+    return (await session.execute(_LOCK_LOAN_PARTIES, {"barcode": barcode})).first()
 
 
 async def checkin(
@@ -385,8 +383,8 @@ async def _renew(
     return Outcome(loan)
 
 
-# The patron, then the loan, locked in one statement (PostgreSQL locks a result's rows in the
-# order of its FROM list); the copy and the record are only read.
+# The patron, then the loan, locked in one statement (PostgreSQL locks the rows behind each
+# result row in the order of the FROM list); the copy and the record are only read.
 _LOCK_RENEWAL = (
     select(Patron, Loan, Item, Record)
     .where(

@@ -74,6 +74,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     else:
         # One connection holds an in-memory database: its pool has no size.
         kwargs.pop("pool_size", None)
+        kwargs.pop("max_overflow", None)
         engine = create_async_engine(parsed, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -151,8 +152,8 @@ def _reading_engine(engine: AsyncEngine) -> AsyncEngine:
     in a transaction of its own, refusing to write."""
     # As many connections as the engine's: a reading session holds one while its request
     # awaits other work, and a pool too small opens and closes one per session under load.
-    assert isinstance(engine.pool, QueuePool)
-    reader = create_inline_engine(engine.url, pool_size=engine.pool.size())
+    sized = {"pool_size": engine.pool.size()} if isinstance(engine.pool, QueuePool) else {}
+    reader = create_inline_engine(engine.url, **sized)
 
     @event.listens_for(reader.sync_engine, "connect")
     def _configure(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

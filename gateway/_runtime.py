@@ -68,8 +68,12 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
+        # No overflow: a process never holds more connections than the setting says (on
+        # PostgreSQL, processes x pool size must stay under max_connections).
         engine = create_engine(
-            settings.resolved_database_url(), pool_size=settings.database_pool_size
+            settings.resolved_database_url(),
+            pool_size=settings.database_pool_size,
+            max_overflow=0,
         )
         sessions = create_session_factory(engine)
         system = SystemClock()

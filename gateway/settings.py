@@ -22,9 +22,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         default=32,
         ge=1,
-        description="database connections a process keeps open; a request beyond them waits"
-        " for one (too few: connections opened and closed under load, ~10 ms each on"
-        " PostgreSQL)",
+        description="database connections a process keeps open (on PostgreSQL, at most: a"
+        " request beyond them waits for one; processes x this must stay under max_connections)",
     )
     search: Literal["embedded", "meilisearch"] = "embedded"
     meili_url: str | None = None

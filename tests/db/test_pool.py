@@ -14,7 +14,10 @@ from db import transaction
 
 Sessions = async_sessionmaker[AsyncSession]
 
-pytestmark = pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.parametrize("database_url", ["postgres"], indirect=True),
+]
 
 
 async def _backend_pid(sessions: Sessions) -> int:
