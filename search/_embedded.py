@@ -90,8 +90,8 @@ _MAX_COMPLETIONS = 12
 # The prefix lengths docs_fts indexes (its prefix= option).
 _INDEXED_PREFIXES = (2, 3)
 # Searches matching more records than this are "broad" (see _broad_search): their facets and
-# filtered totals are counted on a sample of about _SAMPLE of them, every n-th by rowid, taken
-# in the same walk that counts them. Each search thread remembers its last matches.
+# filtered totals are counted on a sample of _SAMPLE/2 to 2 x _SAMPLE of them, every n-th by
+# rowid, taken in the walk that counts them. Each search thread remembers its last matches.
 BROAD_MATCHES = 2000
 _SAMPLE = 500
 _CACHED_MATCHES = 128
@@ -210,15 +210,25 @@ def _counted_and_sampled(
         "SELECT (SELECT min(rowid) FROM docs), (SELECT max(rowid) FROM docs)"
     ).fetchone()
     estimate = counted * (highest - lowest + 1) / (reached - lowest + 1)
-    step = max(1, round(estimate / _SAMPLE))
-    breadth, sample = connection.execute(
-        f"SELECT count(*), json_group_array(rowid) FILTER (WHERE rowid % :step = 0) {source}",
-        {**parameters, "step": step},
-    ).fetchone()
+
+    def walk(step: int) -> tuple[int, list[int]]:
+        breadth, sample = connection.execute(
+            f"SELECT count(*), json_group_array(rowid) FILTER (WHERE rowid % :step = 0) {source}",
+            {**parameters, "step": step},
+        ).fetchone()
+        return breadth, json.loads(sample)
+
+    breadth, sample = walk(max(1, round(estimate / _SAMPLE)))
+    # Matches bunched in a stretch of rowids mislead the estimate: a sample far too small is
+    # taken again with the step the exact count gives, one far too large is thinned.
+    if len(sample) < _SAMPLE // 2 < breadth:
+        breadth, sample = walk(max(1, breadth // _SAMPLE))
+    if len(sample) > 2 * _SAMPLE:
+        sample = sample[:: len(sample) // _SAMPLE]
     # CROSS JOIN: walk the sample and look documents up, never the other way round.
     rows = connection.execute(
         f"SELECT {_ROW_COLUMNS} FROM json_each(?) s CROSS JOIN docs d ON d.rowid = s.value",
-        (sample,),
+        (json.dumps(sample),),
     ).fetchall()
     return breadth, rows
 
@@ -568,7 +578,7 @@ class EmbeddedSearch:
         # Counting stops past the threshold; the rowid it reached tells how broad a match is.
         counted, reached = connection.execute(
             f"SELECT count(*), max(rowid) FROM (SELECT rowid {source}"
-            f" LIMIT {self._broad_matches + 1})",
+            f" ORDER BY rowid LIMIT {self._broad_matches + 1})",
             parameters,
         ).fetchone()
         if counted > self._broad_matches:
@@ -613,7 +623,8 @@ class EmbeddedSearch:
             if shown
             else ()
         )
-        record_ids = [record_of[rowid] for rowid in shown]
+        # A document the indexer removed since the match was read is left out.
+        record_ids = [record_of[rowid] for rowid in shown if rowid in record_of]
         if not (request.with_facets and kept):
             return SearchPage(total=len(kept), record_ids=record_ids)
         groups = connection.execute(
@@ -706,6 +717,8 @@ class EmbeddedSearch:
                 f"{sql} LIMIT ? OFFSET ?", [*parameters, request.limit, request.offset]
             )
         ]
+        # A filter the sample barely passes may count none of what the page shows.
+        total = max(total, request.offset + len(record_ids))
         return SearchPage(total=total, record_ids=record_ids, facets=facets)
 
 
