@@ -294,6 +294,7 @@ async def _run(url: str, label: str, operations: int, concurrency: int) -> None:
     assert most_holds <= limit, "hold limit exceeded"
     assert open_loans == 0, "every loan was checked in"
     await engine.dispose()
+    gc.unfreeze()  # the next database's run starts with this one's objects collectable
 
 
 async def main() -> None:
