@@ -127,8 +127,8 @@ class Match:
     rows: list[Row]
     ranked: list[int]
     # For a narrow match: of the records on the shelf at some libraries (the key), the
-    # libraries where each one is (rowid -> " a b c "). The nearest-first walk asks for the
-    # same libraries twice (the second ring, and the third's "not nearer").
+    # libraries where each one is (rowid -> " a b c "); it answers for any of those libraries.
+    # The nearest-first walk's rings all ask for some of the nearest fifteen.
     shelved: dict[frozenset[str], dict[int, str]] = field(default_factory=dict)
 
     @property
@@ -465,9 +465,13 @@ class EmbeddedSearch:
         return await self._run(lambda connection: self._search(connection, request))
 
     async def search_many(self, requests: Sequence[SearchRequest]) -> list[SearchPage]:
-        return await self._run(
-            lambda connection: [self._search(connection, request) for request in requests]
-        )
+        def search_all(connection: sqlite3.Connection) -> list[SearchPage]:
+            # Last first: the later rings of a nearest-first walk cover the libraries of the
+            # earlier ones, whose shelves are then picked out of what the match keeps.
+            pages = [self._search(connection, request) for request in reversed(requests)]
+            return pages[::-1]
+
+        return await self._run(search_all)
 
     def _spellings(self, connection: sqlite3.Connection, word: str, *, last: bool) -> list[str]:
         """FTS5 terms for one typed word: itself (as a prefix when it is the last), else the
@@ -662,7 +666,9 @@ class EmbeddedSearch:
         libraries = frozenset(request.available_at + request.not_available_at)
         if not libraries:
             return wanted, set()
-        shelved = match.shelved.get(libraries)
+        shelved = next(
+            (rows for covered, rows in match.shelved.items() if libraries <= covered), None
+        )
         if shelved is None:
             # Shelves are part of the full-text match: FTS5 intersects a few libraries'
             # copies on the shelf with the words at once.
