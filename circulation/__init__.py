@@ -10,8 +10,10 @@ from ._clock import LIBRARY_TIME_ZONE, Clock, ManualClock, SystemClock, library_
 from ._events import (
     ACCOUNT_SUSPENDED,
     DUE_SOON,
+    HOLD_CANCELLED,
     HOLD_EXPIRED,
     HOLD_PICKUP_REMINDER,
+    HOLD_PLACED,
     HOLD_READY,
     ITEM_STATUS_CHANGED,
     LOAN_RENEWED,
@@ -45,8 +47,10 @@ from ._views import HoldView, LoanView, hold_views, loan_views
 __all__ = [
     "ACCOUNT_SUSPENDED",
     "DUE_SOON",
+    "HOLD_CANCELLED",
     "HOLD_EXPIRED",
     "HOLD_PICKUP_REMINDER",
+    "HOLD_PLACED",
     "HOLD_READY",
     "ITEM_STATUS_CHANGED",
     "LIBRARY_TIME_ZONE",

@@ -12,13 +12,16 @@ from db import OutboxEvent
 __all__ = [
     "ACCOUNT_SUSPENDED",
     "DUE_SOON",
+    "HOLD_CANCELLED",
     "HOLD_EXPIRED",
     "HOLD_PICKUP_REMINDER",
+    "HOLD_PLACED",
     "HOLD_READY",
     "ITEM_STATUS_CHANGED",
     "LOAN_RENEWED",
     "NOTIFICATION_EVENTS",
     "OVERDUE",
+    "PENDING_EVENTS",
     "emit",
 ]
 
@@ -43,7 +46,24 @@ NOTIFICATION_EVENTS = frozenset(
 )
 # For the search index: a copy's availability changed.
 ITEM_STATUS_CHANGED = "ITEM_STATUS_CHANGED"
+# A record's queue grew or shrank ({"holdId", "patronId", "recordId"}): the record's detail shows
+# its length. Every other change that detail shows (a copy's status, place or due date) is in an
+# event naming the record as well, so that a cache of it can follow the outbox.
+HOLD_PLACED = "HOLD_PLACED"
+HOLD_CANCELLED = "HOLD_CANCELLED"
+
+
+# The session.info key of a unit of work's events still to write (_writes.unit_of_work).
+PENDING_EVENTS = "tessera.circulation.pending_events"
 
 
 def emit(session: AsyncSession, event_type: str, payload: dict[str, Any], *, now: datetime) -> None:
-    session.add(OutboxEvent(event_type=event_type, payload=payload, occurred_at=now))
+    """Write an event in the session's transaction: in a circulation unit of work, with its
+    last changes as it ends (no ORM object, no id read back); in any other session, at its
+    next flush."""
+    row = {"event_type": event_type, "payload": payload, "occurred_at": now}
+    pending: list[dict[str, Any]] | None = session.info.get(PENDING_EVENTS)
+    if pending is None:
+        session.add(OutboxEvent(**row))
+    else:
+        pending.append(row)

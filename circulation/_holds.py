@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, exists, func, or_, select
+from sqlalchemy import BigInteger, bindparam, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,13 +20,21 @@ from db import (
     Patron,
     Record,
     reading,
-    transaction,
 )
 
-from ._events import HOLD_READY, ITEM_STATUS_CHANGED, emit
+from ._events import HOLD_CANCELLED, HOLD_PLACED, HOLD_READY, ITEM_STATUS_CHANGED, emit
 from ._refusals import Refusal
 from ._rules import pickup_deadline
-from ._state import Circulation, Outcome, lock_copy, lock_patron, lock_record, standing_query
+from ._state import (
+    Circulation,
+    Outcome,
+    lock_copy,
+    lock_patron,
+    lock_record,
+    on_postgresql,
+    standing_query,
+)
+from ._writes import unit_of_work
 
 __all__ = [
     "GeoPoint",
@@ -60,6 +68,15 @@ def _not_changeable(hold: Hold) -> Refusal:
     return Refusal("HOLD_NOT_CANCELLABLE", {"status_it": status_it, "status_en": status_en})
 
 
+def _hold_event(session: AsyncSession, event_type: str, hold: Hold, *, now: datetime) -> None:
+    emit(
+        session,
+        event_type,
+        {"holdId": hold.id, "patronId": hold.patron_id, "recordId": hold.record_id},
+        now=now,
+    )
+
+
 def _item_changed(session: AsyncSession, item: Item, *, now: datetime) -> None:
     emit(
         session,
@@ -90,7 +107,7 @@ async def _set_aside(
         item.status = ItemStatus.ON_HOLD_SHELF
         item.location_library_id = hold.pickup_library_id
         if hold.id is None:
-            # The event names the hold: one placed in this transaction is written first.
+            # The event names the hold (place_hold numbers a new one before serving it).
             await session.flush()
         emit(
             session,
@@ -280,7 +297,7 @@ async def _default_pickup(
 _ACTIVE = Hold.status.in_(ACTIVE_HOLD_STATUSES)
 # Read under the patron's and the record's locks: the patron's standing and active holds,
 # whether they hold or borrow the record already, whether holds wait in its queue.
-_HOLD_FACTS = standing_query(
+_HOLD_FACTS_READ = (
     select(func.count()).where(Hold.patron_id == bindparam("patron_id"), _ACTIVE).scalar_subquery(),
     select(func.count())
     .where(
@@ -300,6 +317,25 @@ _HOLD_FACTS = standing_query(
     .scalar_subquery(),
     exists().where(*_SERVABLE),
 )
+_HOLD_FACTS = standing_query(*_HOLD_FACTS_READ)
+# On PostgreSQL, the same and the new hold's id, drawn from the table's sequence in the same
+# round trip: known before anything is written, the id goes into the hold's events, and the
+# hold, its copy and its events are written in one statement at the end (_writes.py). Drawn
+# under the record's lock, ids keep the queue's order of arrival; a refused hold leaves a gap
+# in the ids, as a rolled-back insert does.
+_HOLD_FACTS_NUMBERED = standing_query(
+    *_HOLD_FACTS_READ,
+    func.nextval(func.pg_get_serial_sequence(Hold.__tablename__, Hold.id.key), type_=BigInteger),
+)
+
+
+@dataclass(frozen=True)
+class _HoldFacts:
+    refusal: Refusal | None
+    # Holds wait in the record's queue that may be served now.
+    queued: bool
+    # The new hold's id (None on SQLite, which numbers it as it writes it).
+    hold_id: int | None
 
 
 async def _refuse_hold(
@@ -309,27 +345,35 @@ async def _refuse_hold(
     record: Record,
     copies: list[Item],
     pickup_library_id: str,
-) -> tuple[Refusal | None, bool]:
-    """Why the patron may not hold the record (or None), and whether holds wait in its queue
-    that may be served now."""
-    standing, (holds, holding, on_loan, queued) = await circulation.standing_with(
-        session, patron, _HOLD_FACTS, record_id=record.id, today=circulation.today()
+) -> _HoldFacts:
+    """Why the patron may not hold the record (or None), and what placing it needs to know."""
+    numbered = on_postgresql(session)
+    standing, (holds, holding, on_loan, queued, *hold_id) = await circulation.standing_with(
+        session,
+        patron,
+        _HOLD_FACTS_NUMBERED if numbered else _HOLD_FACTS,
+        record_id=record.id,
+        today=circulation.today(),
     )
+
+    def refused(refusal: Refusal) -> _HoldFacts:
+        return _HoldFacts(refusal, queued, None)
+
     if standing.blocked:
-        return standing.refusal(), queued
+        return refused(standing.refusal())
     refusal = circulation.not_holdable(record, copies)
     if refusal is not None:
-        return refusal, queued
+        return refused(refusal)
     if await circulation.site(session, pickup_library_id) is None:
-        return Refusal("INVALID_PICKUP_LIBRARY"), queued
+        return refused(Refusal("INVALID_PICKUP_LIBRARY"))
     if holding:
-        return Refusal("ALREADY_HOLDING"), queued
+        return refused(Refusal("ALREADY_HOLDING"))
     if on_loan:
-        return Refusal("ALREADY_ON_LOAN"), queued
+        return refused(Refusal("ALREADY_ON_LOAN"))
     limit = circulation.policy.limits.holds
     if holds >= limit:
-        return Refusal("HOLD_LIMIT_REACHED", {"limit": limit}), queued
-    return None, queued
+        return refused(Refusal("HOLD_LIMIT_REACHED", {"limit": limit}))
+    return _HoldFacts(None, queued, hold_id[0] if hold_id else None)
 
 
 # The patron, the record and its copies, locked in the order every operation takes: PostgreSQL
@@ -373,7 +417,7 @@ async def place_hold(
     """Join the record's queue; a copy on the shelf is set aside at once. Sent again with the
     same `client_mutation_id`, returns the first result and creates nothing."""
     try:
-        async with transaction(circulation.sessions) as session:
+        async with unit_of_work(circulation.sessions) as session:
             return await _place_hold(
                 circulation,
                 session,
@@ -422,24 +466,39 @@ async def _place_hold(
     if record is None:
         return Outcome(refusal=Refusal("NOT_FOUND"))
     pickup = pickup_library_id or await _default_pickup(circulation, session, patron, near)
-    refusal, queued = await _refuse_hold(circulation, session, patron, record, copies, pickup)
-    if refusal is not None:
-        return Outcome(refusal=refusal)
+    facts = await _refuse_hold(circulation, session, patron, record, copies, pickup)
+    if facts.refusal is not None:
+        return Outcome(refusal=facts.refusal)
     now = circulation.clock.now()
+    # Every column set: on PostgreSQL the hold is then written with its copy and events in one
+    # statement (_writes.py), with no default or id to read back.
     hold = Hold(
+        id=facts.hold_id,
         patron_id=patron.id,
         record_id=record.id,
         pickup_library_id=pickup,
         status=HoldStatus.WAITING,
         placed_at=now,
+        suspended_until=None,
+        item_id=None,
+        ready_at=None,
+        pickup_deadline=None,
+        ended_at=None,
         client_mutation_id=client_mutation_id,
+        pickup_reminder_sent=False,
     )
     session.add(hold)
-    if queued:
+    if hold.id is None or facts.queued:
+        # SQLite numbers the hold as it writes it (the events name it); a queue is read back
+        # with the new hold in it.
         await session.flush()
+    # The record's queue is one longer, unless the hold is served at once (its detail shows
+    # the length).
+    _hold_event(session, HOLD_PLACED, hold, now=now)
+    if facts.queued:
         await serve_queue(circulation, session, record, now=now, copies=copies)
     else:
-        # Alone in the queue: no need to write the hold before serving it and read it back.
+        # Alone in the queue: no need to read it back.
         await serve_queue(circulation, session, record, now=now, copies=copies, queue=[hold])
     return Outcome(hold)
 
@@ -464,7 +523,7 @@ async def cancel_hold(
     circulation: Circulation, *, hold_id: int, patron_id: int | None
 ) -> Outcome[Hold]:
     """Leave the queue; a copy set aside goes to the next patron."""
-    async with transaction(circulation.sessions) as session:
+    async with unit_of_work(circulation.sessions) as session:
         found = await _own_hold(session, hold_id, patron_id)
         if found is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
@@ -474,7 +533,10 @@ async def cancel_hold(
         now = circulation.clock.now()
         hold.status = HoldStatus.CANCELLED
         hold.ended_at = now
-        await session.flush()
+        # The record's queue may be one shorter: its detail shows the length.
+        _hold_event(session, HOLD_CANCELLED, hold, now=now)
+        # No flush here: release_copy writes the hold before it reads the queue for a copy set
+        # aside; a WAITING hold is written with its event as the unit of work ends.
         await release_copy(circulation, session, hold, now=now)
         return Outcome(hold)
 
@@ -483,7 +545,7 @@ async def suspend_hold(
     circulation: Circulation, *, hold_id: int, patron_id: int | None, until: date | None
 ) -> Outcome[Hold]:
     """Pause a WAITING hold to `until` (inclusive; it keeps its place), or resume it (None)."""
-    async with transaction(circulation.sessions) as session:
+    async with unit_of_work(circulation.sessions) as session:
         found = await _own_hold(session, hold_id, patron_id)
         if found is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
@@ -512,7 +574,7 @@ async def change_hold_pickup(
     circulation: Circulation, *, hold_id: int, patron_id: int | None, library_id: str
 ) -> Outcome[Hold]:
     """Collect at another library; a copy already on a hold shelf travels there."""
-    async with transaction(circulation.sessions) as session:
+    async with unit_of_work(circulation.sessions) as session:
         found = await _own_hold(session, hold_id, patron_id)
         if found is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
@@ -540,7 +602,7 @@ async def receive_transit(
     circulation: Circulation, *, barcode: str, library_id: str
 ) -> Outcome[Hold]:
     """A copy in transit arrived at its hold's pickup library: the hold is READY."""
-    async with transaction(circulation.sessions) as session:
+    async with unit_of_work(circulation.sessions) as session:
         item = await lock_copy(session, barcode)
         if item is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))

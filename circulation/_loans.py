@@ -23,7 +23,6 @@ from db import (
     Record,
     StandingCode,
     StandingSource,
-    transaction,
 )
 
 from ._events import ACCOUNT_SUSPENDED, ITEM_STATUS_CHANGED, LOAN_RENEWED, emit
@@ -32,6 +31,7 @@ from ._patrons import sync_standing
 from ._refusals import Refusal
 from ._rules import age_on, days_late, due_date, late_fee_cents, renewal_check
 from ._state import Circulation, Outcome, lock_copy, lock_patron, standing_query
+from ._writes import unit_of_work
 
 __all__ = ["CheckinResult", "checkin", "checkout", "renew_all", "renew_loan"]
 
@@ -82,7 +82,7 @@ async def checkout(
     circulation: Circulation, *, card_number: str, barcode: str, library_id: str
 ) -> Outcome[Loan]:
     """Lend a copy at a library desk; a hold of the patron on it is fulfilled."""
-    async with transaction(circulation.sessions) as session:
+    async with unit_of_work(circulation.sessions) as session:
         patron_id = await session.scalar(select(Patron.id).where(Patron.card_number == card_number))
         patron = await lock_patron(session, patron_id) if patron_id is not None else None
         item = await lock_copy(session, barcode)
@@ -269,7 +269,7 @@ async def checkin(
     circulation: Circulation, *, barcode: str, library_id: str
 ) -> Outcome[CheckinResult]:
     """Take a copy back: settle the late fee, apply blocks, and route the copy onward."""
-    async with transaction(circulation.sessions) as session:
+    async with unit_of_work(circulation.sessions) as session:
         # Libraries are never deleted: the cached list answers without a round trip.
         if await circulation.site(session, library_id) is None:
             return Outcome(refusal=Refusal("NOT_FOUND"))
@@ -375,6 +375,8 @@ async def _renew(
         {
             "loanId": loan.id,
             "patronId": patron.id,
+            # The record's detail shows the copy's due date.
+            "recordId": record.id,
             "previousDueDate": previous_due.isoformat(),
             "dueDate": loan.due_date.isoformat(),
         },
@@ -400,7 +402,7 @@ _LOCK_RENEWAL = (
 
 async def renew_loan(circulation: Circulation, *, loan_id: int, patron_id: int) -> Outcome[Loan]:
     """Renew one of the patron's loans, if the rules allow it today."""
-    async with transaction(circulation.sessions) as session:
+    async with unit_of_work(circulation.sessions) as session:
         row = (
             await session.execute(_LOCK_RENEWAL, {"patron_id": patron_id, "loan_id": loan_id})
         ).first()
@@ -413,7 +415,7 @@ async def renew_all(
     circulation: Circulation, *, patron_id: int
 ) -> list[tuple[Loan, Outcome[Loan]]]:
     """Renew every loan that may be renewed; one outcome per loan, soonest due first."""
-    async with transaction(circulation.sessions) as session:
+    async with unit_of_work(circulation.sessions) as session:
         patron = await lock_patron(session, patron_id)
         if patron is None:
             return []

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import Fee, Item, Loan, Patron, Payment, Record, StandingCode, StandingSource, transaction
+from db import Fee, Item, Loan, Patron, Payment, Record, StandingCode, StandingSource
 
 from ._events import ACCOUNT_SUSPENDED, emit
 from ._refusals import Refusal
 from ._rules import age_on, days_late, late_fee_cents, payable_cents
 from ._standing import Standing
 from ._state import Circulation, Outcome, lock_patron
+from ._writes import unit_of_work
 
 __all__ = [
     "FeeLine",
@@ -64,7 +65,7 @@ async def set_patron_standing(
 ) -> Outcome[Standing]:
     """Staff suspend or revoke a card (with a note the patron never sees), or re-enable it.
     EXPIRED ends the registration today."""
-    async with transaction(circulation.sessions) as session:
+    async with unit_of_work(circulation.sessions) as session:
         patron_id = await session.scalar(select(Patron.id).where(Patron.card_number == card_number))
         patron = await lock_patron(session, patron_id) if patron_id is not None else None
         if patron is None:
@@ -178,7 +179,7 @@ async def pay_fees(
 ) -> Outcome[PaymentResult]:
     """Record a payment of at most the payable total; it settles the oldest fees first. Paying
     the whole rounded total settles every fee it covers."""
-    async with transaction(circulation.sessions) as session:
+    async with unit_of_work(circulation.sessions) as session:
         patron_id = await session.scalar(select(Patron.id).where(Patron.card_number == card_number))
         patron = await lock_patron(session, patron_id) if patron_id is not None else None
         if patron is None:

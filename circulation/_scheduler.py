@@ -28,7 +28,6 @@ from db import (
     SchedulerMark,
     StandingCode,
     StandingSource,
-    transaction,
 )
 
 from ._events import (
@@ -43,6 +42,7 @@ from ._holds import lock_copies, release_copy, serve_queue
 from ._patrons import sync_standing
 from ._rules import days_late, embargo_end
 from ._state import Circulation, lock_record
+from ._writes import unit_of_work
 
 __all__ = ["WorkReport", "run_scheduled_work"]
 
@@ -344,6 +344,6 @@ async def run_scheduled_work(circulation: Circulation) -> WorkReport:
         _standings,
     )
     for step in steps:
-        async with transaction(circulation.sessions) as session:
+        async with unit_of_work(circulation.sessions) as session:
             await step(circulation, session, report)
     return report

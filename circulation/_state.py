@@ -39,6 +39,7 @@ __all__ = [
     "lock_copy",
     "lock_patron",
     "lock_record",
+    "on_postgresql",
     "standing_query",
 ]
 
@@ -242,3 +243,8 @@ async def lock_copy(session: AsyncSession, barcode: str) -> Item | None:
 async def lock_record(session: AsyncSession, record_id: str) -> Record | None:
     """The record row, locked: its hold queue changes one transaction at a time."""
     return await session.scalar(select(Record).where(Record.id == record_id).with_for_update())
+
+
+def on_postgresql(session: AsyncSession) -> bool:
+    """Whether the session's database is PostgreSQL (else SQLite)."""
+    return session.get_bind().dialect.name == "postgresql"

@@ -5,7 +5,8 @@ three copies, patrons) and a list of actions: desk checkouts and checkins, holds
 and without a client mutation id), cancelled, paused, resumed, moved and received, renewals,
 payments, and days passing (the scheduled work runs as the worker would). After every step the
 database is read back and the invariants below are checked; a refused operation must leave
-every row as it was.
+every row as it was, and a step that changes what a record's public detail shows must write an
+event naming the record to the outbox (record_detail.py).
 
 Each example runs on an emptied database of the test's kind (SQLite and PostgreSQL).
 """
@@ -54,12 +55,14 @@ from db import (
     ItemStatus,
     Loan,
     MaterialType,
+    OutboxEvent,
     Patron,
     Payment,
     Record,
     Section,
     create_session_factory,
 )
+from tests.circulation.record_detail import Detail, details, unannounced
 from tests.circulation.world import START, World
 
 # ---------------------------------------------------------------------------------------------
@@ -320,6 +323,11 @@ class State:
     patrons: dict[int, Patron]
     views: dict[int, list[HoldView]]
     payable: dict[int, int]
+    events: list[OutboxEvent]
+
+    def details(self) -> dict[str, Detail]:
+        """Each record's public detail."""
+        return details(self.records, self.holds.values(), self.items.values(), self.loans.values())
 
     def open_loans(self) -> list[Loan]:
         return [loan for loan in self.loans.values() if loan.returned_at is None]
@@ -364,6 +372,7 @@ async def observe(world: World, patron_ids: list[int]) -> State:
         patrons=patrons,
         views=views,
         payable=payable,
+        events=loaded[OutboxEvent],
     )
 
 
@@ -684,6 +693,13 @@ def check_step(before: State, after: State, done: Done) -> None:
     if done.paid is not None:
         patron_id, cents = done.paid
         assert 0 < cents <= before.payable[patron_id], f"{done.what}: {before.payable[patron_id]}"
+    # What a record's detail shows (queue length, copies' status, place, first day available
+    # and due date) changes only with an event naming the record: the gateway's cache of the
+    # detail follows the outbox.
+    known = {event.id for event in before.events}
+    events = [(event.event_type, event.payload) for event in after.events if event.id not in known]
+    missing = unannounced(before.details(), after.details(), events)
+    assert not missing, f"{done.what}: detail changed, no event named the record: {missing}"
     # A due date never moves earlier.
     for loan_id, old in before.loans.items():
         assert after.loans[loan_id].due_date >= old.due_date, f"loan {loan_id} due earlier"

@@ -10,10 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from circulation import checkin, checkout, place_hold, renew_loan
+from circulation import cancel_hold, checkin, checkout, place_hold, renew_loan
+from db import HoldStatus, Item
 from tests.circulation.world import make_world, ok
 
 pytestmark = [
@@ -57,9 +58,9 @@ async def test_place_hold_renew_and_checkin_send_few_statements(
     hold = await _count(
         engine, place_hold(world.circulation, patron_id=patron.id, record_id=record)
     )
-    # The patron, record and copies locked; the standing and counts; the hold, the copy set
-    # aside (in transit to PV1), the event.
-    assert len(hold) == 5, hold
+    # The patron, record and copies locked; the standing, the counts and the new hold's id;
+    # the hold, the copy set aside (in transit to PV1) and the events, in one statement.
+    assert len(hold) == 3, hold
 
     loan = ok(
         await checkout(
@@ -70,9 +71,40 @@ async def test_place_hold_renew_and_checkin_send_few_statements(
     renew = await _count(
         engine, renew_loan(world.circulation, loan_id=loan.id, patron_id=patron.id)
     )
-    # The patron and loan locked; the standing and the queue; the loan, the event.
-    assert len(renew) == 4, renew
+    # The patron and loan locked; the standing and the queue; the loan and the event.
+    assert len(renew) == 3, renew
 
     returned = await _count(engine, checkin(world.circulation, barcode=lent, library_id=here))
-    # The parties locked; the loan returned; the standing; the queue; the copy, the event.
-    assert len(returned) == 6, returned
+    # The parties locked; the loan returned; the standing; the queue; the copy and the event.
+    assert len(returned) == 5, returned
+
+
+async def test_a_hold_that_waits_and_its_cancellation_send_few_statements(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    world = await make_world(sessions, "cubi")
+    here = await world.library("PV1")
+    reader, patron = await world.patron(here), await world.patron(here)
+    [lent] = await world.titles(here, 1)
+    loan = ok(
+        await checkout(
+            world.circulation, card_number=reader.card_number, barcode=lent, library_id=here
+        )
+    )
+    async with world.sessions() as session:
+        await world.circulation.libraries(session)
+        record = await session.scalar(select(Item.record_id).where(Item.id == loan.item_id))
+    assert record is not None
+
+    async with _statements(engine) as sent:
+        hold = ok(await place_hold(world.circulation, patron_id=patron.id, record_id=record))
+    # The patron, record and copy locked; the standing, the counts and the hold's id; the hold
+    # and its event (HOLD_PLACED: the queue is one longer) in one statement.
+    assert len(sent) == 3, sent
+    assert hold.status is HoldStatus.WAITING
+
+    cancelled = await _count(
+        engine, cancel_hold(world.circulation, hold_id=hold.id, patron_id=None)
+    )
+    # The hold's record; the record and the hold locked; the hold and its event.
+    assert len(cancelled) == 4, cancelled
