@@ -36,7 +36,7 @@ from ._models import (
     RecordIsbn,
     SchedulerMark,
 )
-from ._outbox import OutboxReader
+from ._outbox import OutboxReader, OutboxTail
 
 __all__ = [
     "ACTIVE_HOLD_STATUSES",
@@ -60,6 +60,7 @@ __all__ = [
     "OutboxConsumer",
     "OutboxEvent",
     "OutboxReader",
+    "OutboxTail",
     "Patron",
     "Payment",
     "PushSubscription",

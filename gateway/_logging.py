@@ -50,6 +50,8 @@ request_log = logging.getLogger("tessera.request")
 class RequestInfo:
     request_id: str
     operation_name: str | None = None
+    # "hit" or "miss" for an operation whose answers are kept (gateway/_response_cache.py).
+    cache: str | None = None
 
 
 _current: ContextVar[RequestInfo | None] = ContextVar("tessera_request", default=None)
@@ -169,6 +171,7 @@ class RequestLogMiddleware:
                         "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                         "request_id": info.request_id,
                         "operation": info.operation_name,
+                        "cache": info.cache,
                     }
                 },
             )

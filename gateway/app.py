@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -50,6 +50,7 @@ from ._logging import (
     configure_logging,
 )
 from ._persisted import PersistedOperations, PersistedQueries
+from ._response_cache import FOLLOW_INTERVAL_SECONDS, ResponseCache, ResponseCacheMiddleware
 from ._runtime import Runtime
 from ._secrets import vapid_public_key
 
@@ -211,17 +212,28 @@ class _GraphQLRouter(GraphQLRouter[Context, None]):
         return response
 
 
-class IndexNudge(SchemaExtension):
-    """After a mutation, the search index catches up at once rather than at its next round
-    (a copy returned at the desk shows on the shelf within a few milliseconds)."""
+class AfterWrites(SchemaExtension):
+    """After a mutation, the search index catches up at once rather than at its next round (a
+    copy returned at the desk shows on the shelf within a few milliseconds), and the answer
+    waits for the kept answers to drop what the mutation changed (the client sees its own
+    change in the next read)."""
 
-    def __init__(self, nudge: Callable[[], None]) -> None:
+    def __init__(
+        self, nudge: Callable[[], None], caught_up: Callable[[], Awaitable[None]] | None
+    ) -> None:
         self._nudge = nudge
+        self._caught_up = caught_up
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         yield
         if self.execution_context.operation_type is OperationType.MUTATION:
             self._nudge()
+            if self._caught_up is not None:
+                try:
+                    await self._caught_up()
+                except Exception:
+                    # The mutation is committed: say so. The cache serves nothing meanwhile.
+                    log.exception("the kept answers could not catch up after a mutation")
 
 
 async def _passes(check: Callable[[], Awaitable[bool]]) -> bool:
@@ -233,22 +245,33 @@ async def _passes(check: Callable[[], Awaitable[bool]]) -> bool:
         return False
 
 
-def create_app(runtime: Runtime, *, worker: bool = True) -> FastAPI:
+def create_app(
+    runtime: Runtime,
+    *,
+    worker: bool = True,
+    follow_interval: float | None = FOLLOW_INTERVAL_SECONDS,
+) -> FastAPI:
     """The app for one runtime, started with the app; with `worker`, the scheduled work and
-    index updates run in this process too."""
+    index updates run in this process too. The kept answers follow the outbox every
+    `follow_interval` seconds (None: only when a mutation here asks, for tests)."""
     configure_logging()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
-        background = asyncio.create_task(runtime.work_forever()) if worker else None
+        background = []
         try:
+            if answers.size and follow_interval is not None:
+                await answers.catch_up()
+                background.append(asyncio.create_task(answers.follow_forever(follow_interval)))
+            if worker:
+                background.append(asyncio.create_task(runtime.work_forever()))
             yield
         finally:
-            if background is not None:
-                background.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await background
+                    await task
             await runtime.close()
 
     settings = runtime.settings
@@ -262,12 +285,13 @@ def create_app(runtime: Runtime, *, worker: bool = True) -> FastAPI:
         test_clock=runtime.clock if isinstance(runtime.clock, ManualClock) else None,
     )
     registry = PersistedOperations.load()
+    answers = ResponseCache(runtime.sessions, size=settings.response_cache_size)
     graphql_schema = build_schema(
         introspection=settings.graphiql,
         extensions=[
             lambda: PersistedQueries(registry, only=settings.persisted_only),
             OperationNameRecorder,
-            lambda: IndexNudge(runtime.nudge_index),
+            lambda: AfterWrites(runtime.nudge_index, answers.catch_up if answers.size else None),
         ],
     )
 
@@ -288,6 +312,7 @@ def create_app(runtime: Runtime, *, worker: bool = True) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    app.state.response_cache = answers
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -334,6 +359,12 @@ def create_app(runtime: Runtime, *, worker: bool = True) -> FastAPI:
     app.mount("/", StaticFiles(directory=PWA_DIR, html=True), name="pwa")
 
     # Added innermost first: the last one added sees the request first.
+    app.add_middleware(
+        ResponseCacheMiddleware,
+        cache=answers,
+        registry=registry,
+        today=runtime.circulation.today,
+    )
     app.add_middleware(BodySizeLimitMiddleware, limit=MAX_BODY_BYTES)
     if settings.pwa_origin:
         app.add_middleware(

@@ -25,6 +25,12 @@ class Settings(BaseSettings):
         description="database connections a process keeps open (on PostgreSQL, at most: a"
         " request beyond them waits for one; processes x this must stay under max_connections)",
     )
+    response_cache_size: int = Field(
+        default=4096,
+        ge=0,
+        description="answers to ScanIsbn and Record a process keeps, dropped when the outbox says"
+        " their record changed (0: none kept)",
+    )
     search: Literal["embedded", "meilisearch"] = "embedded"
     meili_url: str | None = None
     meili_key: SecretStr | None = None
