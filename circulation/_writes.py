@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import make_transient, make_transient_to_detached
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.dml import Insert, Update
 
@@ -101,10 +101,12 @@ async def _write(session: AsyncSession, events: list[dict[str, Any]]) -> None:
         shape = (tuple(row.shape for row in rows), bool(events))
         await connection.execute(_statement(shape), parameters)
     # Every change is written: the objects are as the database now has them, detached as they
-    # would be once the session closes, and nothing is left for a flush at COMMIT to look for.
-    new = list(session.new)
+    # would be once the session closes, with no change left to write (neither for a flush at
+    # COMMIT nor for a session they may be added to later).
+    written = [*session.identity_map.values(), *session.new]
     session.expunge_all()
-    for instance in new:
+    for instance in written:
+        make_transient(instance)
         make_transient_to_detached(instance)
 
 
@@ -190,11 +192,16 @@ def _inserted(instance: object) -> _Row | None:
     if columns is None or None in state.mapper.primary_key_from_instance(instance):
         return None
     values: list[Any] = []
-    for key, _ in columns:
-        # An unset column would take its default in the database, not in the object.
+    for key, column in columns:
+        # An unset column would take its default in the database, not in the object; and the
+        # ORM leaves a None out of its INSERT when the column has a default, so the default
+        # applies: both are the ORM's to write.
         if key not in state.dict or isinstance(state.dict[key], ClauseElement):
             return None
-        values.append(state.dict[key])
+        value = state.dict[key]
+        if value is None and (column.default is not None or column.server_default is not None):
+            return None
+        values.append(value)
     table = cast(Table, state.mapper.local_table)
     return _Row(table, tuple(column for _, column in columns), tuple(values))
 

@@ -10,11 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from circulation import cancel_hold, checkin, checkout, place_hold, renew_loan
-from db import HoldStatus, Item
+from circulation import cancel_hold, checkin, checkout, place_hold, receive_transit, renew_loan
+from db import Hold, HoldStatus, Item, transaction
 from tests.circulation.world import make_world, ok
 
 pytestmark = [
@@ -108,3 +108,28 @@ async def test_a_hold_that_waits_and_its_cancellation_send_few_statements(
     )
     # The hold's record; the record and the hold locked; the hold and its event.
     assert len(cancelled) == 4, cancelled
+
+
+async def test_what_an_operation_returns_has_no_change_left_to_write(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    world = await make_world(sessions, "cubi")
+    here, there = await world.library("PV1"), await world.library("PV2")
+    patron = await world.patron(here)
+    record = await world.record()
+    barcode = await world.item(record, there)
+    placed = ok(await place_hold(world.circulation, patron_id=patron.id, record_id=record))
+    assert placed.status is HoldStatus.IN_TRANSIT
+
+    ready = ok(await receive_transit(world.circulation, barcode=barcode, library_id=here))
+
+    # Written in one statement, as the ORM would have: added to a session later, the hold
+    # writes nothing back (an object left "modified" would put its old values back).
+    assert ready.status is HoldStatus.READY
+    assert not inspect(ready).modified
+    async with transaction(world.sessions) as session:
+        session.add(ready)
+    async with world.sessions() as session:
+        stored = await session.get(Hold, ready.id)
+        assert stored is not None
+        assert stored.status is HoldStatus.READY
