@@ -17,6 +17,7 @@ from ._events import (
     HOLD_READY,
     ITEM_STATUS_CHANGED,
     LOAN_RENEWED,
+    NOTICE_EVENTS,
     NOTIFICATION_EVENTS,
     OVERDUE,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "ITEM_STATUS_CHANGED",
     "LIBRARY_TIME_ZONE",
     "LOAN_RENEWED",
+    "NOTICE_EVENTS",
     "NOTIFICATION_EVENTS",
     "OVERDUE",
     "CheckinResult",

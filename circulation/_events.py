@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import OutboxEvent
+from db import Hold, OutboxEvent
 
 __all__ = [
     "ACCOUNT_SUSPENDED",
@@ -19,10 +19,12 @@ __all__ = [
     "HOLD_READY",
     "ITEM_STATUS_CHANGED",
     "LOAN_RENEWED",
+    "NOTICE_EVENTS",
     "NOTIFICATION_EVENTS",
     "OVERDUE",
     "PENDING_EVENTS",
     "emit",
+    "hold_event",
 ]
 
 # For patrons (the notifier follows these).
@@ -44,6 +46,9 @@ NOTIFICATION_EVENTS = frozenset(
         ACCOUNT_SUSPENDED,
     }
 )
+# Notices that change nothing a record's detail shows (any other event that does not name a
+# record may have changed every record's: a cache of the detail follows this rule).
+NOTICE_EVENTS = frozenset({DUE_SOON, OVERDUE, ACCOUNT_SUSPENDED, HOLD_PICKUP_REMINDER})
 # For the search index: a copy's availability changed.
 ITEM_STATUS_CHANGED = "ITEM_STATUS_CHANGED"
 # A record's queue grew or shrank ({"holdId", "patronId", "recordId"}): the record's detail shows
@@ -51,6 +56,16 @@ ITEM_STATUS_CHANGED = "ITEM_STATUS_CHANGED"
 # event naming the record as well, so that a cache of it can follow the outbox.
 HOLD_PLACED = "HOLD_PLACED"
 HOLD_CANCELLED = "HOLD_CANCELLED"
+
+
+def hold_event(session: AsyncSession, event_type: str, hold: Hold, *, now: datetime) -> None:
+    """An event about a hold: {"holdId", "patronId", "recordId"}."""
+    emit(
+        session,
+        event_type,
+        {"holdId": hold.id, "patronId": hold.patron_id, "recordId": hold.record_id},
+        now=now,
+    )
 
 
 # The session.info key of a unit of work's events still to write (_writes.unit_of_work).

@@ -22,7 +22,7 @@ from db import (
     reading,
 )
 
-from ._events import HOLD_CANCELLED, HOLD_PLACED, HOLD_READY, ITEM_STATUS_CHANGED, emit
+from ._events import HOLD_CANCELLED, HOLD_PLACED, HOLD_READY, ITEM_STATUS_CHANGED, emit, hold_event
 from ._refusals import Refusal
 from ._rules import pickup_deadline
 from ._state import (
@@ -68,15 +68,6 @@ def _not_changeable(hold: Hold) -> Refusal:
     return Refusal("HOLD_NOT_CANCELLABLE", {"status_it": status_it, "status_en": status_en})
 
 
-def _hold_event(session: AsyncSession, event_type: str, hold: Hold, *, now: datetime) -> None:
-    emit(
-        session,
-        event_type,
-        {"holdId": hold.id, "patronId": hold.patron_id, "recordId": hold.record_id},
-        now=now,
-    )
-
-
 def _item_changed(session: AsyncSession, item: Item, *, now: datetime) -> None:
     emit(
         session,
@@ -106,9 +97,6 @@ async def _set_aside(
         )
         item.status = ItemStatus.ON_HOLD_SHELF
         item.location_library_id = hold.pickup_library_id
-        if hold.id is None:
-            # The event names the hold (place_hold numbers a new one before serving it).
-            await session.flush()
         emit(
             session,
             HOLD_READY,
@@ -492,9 +480,9 @@ async def _place_hold(
         # SQLite numbers the hold as it writes it (the events name it); a queue is read back
         # with the new hold in it.
         await session.flush()
-    # The record's queue is one longer, unless the hold is served at once (its detail shows
-    # the length).
-    _hold_event(session, HOLD_PLACED, hold, now=now)
+    # The record's detail shows its queue's length (and, when the hold is served at once, the
+    # copy set aside: that has an event of its own).
+    hold_event(session, HOLD_PLACED, hold, now=now)
     if facts.queued:
         await serve_queue(circulation, session, record, now=now, copies=copies)
     else:
@@ -534,7 +522,7 @@ async def cancel_hold(
         hold.status = HoldStatus.CANCELLED
         hold.ended_at = now
         # The record's queue may be one shorter: its detail shows the length.
-        _hold_event(session, HOLD_CANCELLED, hold, now=now)
+        hold_event(session, HOLD_CANCELLED, hold, now=now)
         # No flush here: release_copy writes the hold before it reads the queue for a copy set
         # aside; a WAITING hold is written with its event as the unit of work ends.
         await release_copy(circulation, session, hold, now=now)

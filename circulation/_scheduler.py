@@ -37,6 +37,7 @@ from ._events import (
     ITEM_STATUS_CHANGED,
     OVERDUE,
     emit,
+    hold_event,
 )
 from ._holds import lock_copies, release_copy, serve_queue
 from ._patrons import sync_standing
@@ -85,12 +86,7 @@ async def _expire_holds(
             continue
         hold.status = HoldStatus.EXPIRED
         hold.ended_at = now
-        emit(
-            session,
-            HOLD_EXPIRED,
-            {"holdId": hold.id, "patronId": hold.patron_id, "recordId": hold.record_id},
-            now=now,
-        )
+        hold_event(session, HOLD_EXPIRED, hold, now=now)
         await session.flush()
         await release_copy(circulation, session, hold, now=now)
         report.holds_expired += 1

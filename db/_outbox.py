@@ -28,6 +28,12 @@ _START_LOOKBACK = 1000
 _MAX_HOLES = 10_000
 
 
+async def _events_after(session: AsyncSession, event_id: int, *, limit: int) -> list[OutboxEvent]:
+    """The first `limit` visible events with an id above `event_id`, by id."""
+    query = select(OutboxEvent).where(OutboxEvent.id > event_id).order_by(OutboxEvent.id)
+    return list(await session.scalars(query.limit(limit)))
+
+
 class OutboxReader:
     """The events one consumer has not acknowledged yet, oldest first."""
 
@@ -58,14 +64,7 @@ class OutboxReader:
         once they are handled (it may pass events of other types)."""
         async with self._sessions() as session:
             position = await self._position(session)
-            rows = list(
-                await session.scalars(
-                    select(OutboxEvent)
-                    .where(OutboxEvent.id > position)
-                    .order_by(OutboxEvent.id)
-                    .limit(limit)
-                )
-            )
+            rows = await _events_after(session, position, limit=limit)
         wanted: list[OutboxEvent] = []
         expected = position + 1
         for event in rows:
@@ -122,14 +121,7 @@ class OutboxTail:
             # read again (a few seconds' worth, while a hole stays open) and passed over.
             after = next(iter(self._holes), self._highest + 1) - 1
             while len(found) < limit:
-                rows = list(
-                    await session.scalars(
-                        select(OutboxEvent)
-                        .where(OutboxEvent.id > after)
-                        .order_by(OutboxEvent.id)
-                        .limit(limit)
-                    )
-                )
+                rows = await _events_after(session, after, limit=limit)
                 for event in rows:
                     if event.id > self._highest:
                         self._missed(self._highest + 1, event.id, now)

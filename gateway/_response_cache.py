@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from catalog import LIBRARY_CHANGED, RECORD_CHANGED
-from circulation import ACCOUNT_SUSPENDED, DUE_SOON, HOLD_PICKUP_REMINDER, OVERDUE
+from circulation import NOTICE_EVENTS
 from db import OutboxEvent, OutboxTail
 from schema import language_of
 
@@ -66,7 +66,6 @@ CATCH_UP_TIMEOUT_SECONDS = 5.0
 
 # Operation name → the field of `data` holding the record the answer is about.
 _RECORD_FIELDS = {"ScanIsbn": "scan", "Record": "record"}
-_NOTICES = frozenset({DUE_SOON, OVERDUE, ACCOUNT_SUSPENDED, HOLD_PICKUP_REMINDER})
 _CATALOGUE = frozenset({RECORD_CHANGED, LIBRARY_CHANGED})
 _REQUEST_FIELDS = frozenset({"query", "variables", "operationName", "extensions"})
 # Variables beyond this size (a 10,000-character "code") are answered but not kept.
@@ -183,7 +182,7 @@ class ResponseCache:
     def apply(self, events: Iterable[OutboxEvent]) -> None:
         """Drop what the events make stale."""
         for event in events:
-            if event.event_type in _NOTICES:
+            if event.event_type in NOTICE_EVENTS:
                 continue
             payload = event.payload if isinstance(event.payload, dict) else {}
             record_id = payload.get("recordId")

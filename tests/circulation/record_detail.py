@@ -2,7 +2,7 @@
 holds it, and the rule by which the gateway's cache of it follows the outbox.
 
 The cache drops a record on an event whose payload has its "recordId", ignores the events of
-`IGNORED_EVENT_TYPES`, and clears everything on any other event. Circulation keeps to the
+`circulation.NOTICE_EVENTS`, and clears everything on any other event. Circulation keeps to the
 stricter rule these helpers check: a transaction that changes what a record's detail shows
 emits an event naming that record.
 """
@@ -18,10 +18,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from circulation import ACCOUNT_SUSPENDED, DUE_SOON, HOLD_PICKUP_REMINDER, OVERDUE
+from circulation import NOTICE_EVENTS
 from db import Hold, HoldStatus, Item, ItemStatus, Loan, OutboxEvent, Record
-
-IGNORED_EVENT_TYPES = frozenset({DUE_SOON, OVERDUE, ACCOUNT_SUSPENDED, HOLD_PICKUP_REMINDER})
 
 
 @dataclass(frozen=True)
@@ -68,7 +66,7 @@ def records_named(events: Iterable[tuple[str, dict[str, Any]]]) -> set[str]:
     return {
         str(payload["recordId"])
         for event_type, payload in events
-        if event_type not in IGNORED_EVENT_TYPES and "recordId" in payload
+        if event_type not in NOTICE_EVENTS and "recordId" in payload
     }
 
 
